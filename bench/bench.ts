@@ -1,0 +1,483 @@
+/**
+ * `npm run bench [-- --duration 15 --connections 32 --warmup 3 --no-pgbench]`
+ *
+ * Starts a throw-away PostgreSQL (or uses BENCH_DATABASE_URL's server, in fresh databases),
+ * runs pgbench's TPC-B-like transaction on it as the reference, starts the service as its own
+ * process on a fresh database, seeds 1,000 funded accounts plus `hot`, then drives each
+ * workload with autocannon from this process. Writes bench/results/latest.json, prints a
+ * table, and fails (exit 1) when the ledger does not balance afterwards. Everything it
+ * starts is stopped on the way out, on failure and on Ctrl-C too.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, release, totalmem, type as osType } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type autocannon from 'autocannon';
+import { findPgbench, Pgbench, pgbenchVersion } from './pgbench';
+import {
+  createDatabase,
+  databaseUrl,
+  dropDatabase,
+  externalServer,
+  PgServer,
+  startEmbeddedServer,
+  StatementStats,
+  withClient,
+} from './postgres';
+import { freePort } from './process-utils';
+import {
+  BenchReport,
+  Check,
+  CpuPerRequest,
+  mib,
+  profile,
+  ReferenceReport,
+  render,
+  round,
+  Target,
+  WorkloadReport,
+} from './report';
+import { ServiceProcess } from './service';
+import {
+  ACCOUNT_COUNT,
+  ALL_ACCOUNTS,
+  drive,
+  FUNDING,
+  HOT_ACCOUNT,
+  stopLoad,
+  Workload,
+  WORKLOADS,
+} from './workloads';
+
+const ROOT = resolve(__dirname, '..', '..');
+const RESULTS = join(ROOT, 'bench', 'results');
+const PORTS = { from: 4600, to: 4699 };
+const PGBENCH_SCALE = 10;
+
+interface Options {
+  duration: number;
+  connections: number;
+  warmup: number;
+  pgbench: boolean;
+}
+
+const log = (message: string) => console.error(`[bench ${new Date().toISOString()}] ${message}`);
+const describe = (error: unknown): string =>
+  error instanceof Error
+    ? error.message + (error.cause === undefined ? '' : ` (${describe(error.cause)})`)
+    : String(error);
+
+function parseOptions(argv: string[]): Options | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      duration: { type: 'string', default: '15' },
+      connections: { type: 'string', default: '32' },
+      warmup: { type: 'string', default: '3' },
+      'no-pgbench': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(
+      'usage: npm run bench -- [--duration <s>=15] [--connections <n>=32] [--warmup <s>=3] ' +
+        '[--no-pgbench]\n' +
+        'env: BENCH_DATABASE_URL (use that server instead of an embedded one), BENCH_PGBENCH ' +
+        '(path of pgbench), and the service settings (DB_POOL_SIZE, LOG_LEVEL, ...)',
+    );
+    return undefined;
+  }
+  const int = (name: string, raw: string, min: number, max: number) => {
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new Error(`--${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+    }
+    return value;
+  };
+  return {
+    duration: int('duration', values.duration, 1, 3600),
+    connections: int('connections', values.connections, 1, 1000),
+    warmup: int('warmup', values.warmup, 0, 600),
+    pgbench: !values['no-pgbench'],
+  };
+}
+
+/** What the bench started, stopped in reverse order exactly once (end, failure or signal). */
+const cleanups: (() => Promise<void>)[] = [];
+let cleaning: Promise<void> | undefined;
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    for (let next = cleanups.pop(); next; next = cleanups.pop()) {
+      await next().catch((error: unknown) => log(`cleanup: ${describe(error)}`));
+    }
+  })();
+  return cleaning;
+}
+
+let interrupted = false;
+let pgbenchRunning: Pgbench | undefined;
+function checkpoint(): void {
+  if (interrupted) throw new Error('interrupted');
+}
+function abort(reason: string, code: number): void {
+  if (interrupted) return;
+  interrupted = true;
+  log(`${reason}: stopping the load, the service and the database`);
+  stopLoad();
+  pgbenchRunning?.kill();
+  void cleanUp().finally(() => process.exit(code));
+}
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => abort(signal, 130));
+}
+process.on('uncaughtException', (error) => abort(`FAILED: ${describe(error)}`, 1));
+
+async function seed(baseUrl: string): Promise<void> {
+  const ids = [...ALL_ACCOUNTS, HOT_ACCOUNT];
+  let next = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      checkpoint();
+      const accountId = ids[next++];
+      const response = await fetch(`${baseUrl}/accounts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ accountId, initialDeposit: FUNDING }),
+      });
+      if (response.status !== 201) {
+        throw new Error(`POST /accounts ${accountId}: ${response.status} ${await response.text()}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+}
+
+/** Milliseconds of CPU per unit of work between two readings of a CPU-seconds counter. */
+function cpuMeter(before: number | null) {
+  return (after: number | null, units: number): number | null =>
+    before === null || after === null || units <= 0
+      ? null
+      : round(((after - before) * 1000) / units, 3);
+}
+
+interface TransferTally {
+  ok: number;
+  /** Sent but not answered 2xx: at most these may have committed unseen. */
+  unanswered: number;
+}
+
+/** Afterwards the ledger must balance: audit ok, money conserved, no lost or phantom transfer. */
+async function verify(baseUrl: string, ledgerUrl: string, tally: TransferTally): Promise<Check[]> {
+  const expected = (ACCOUNT_COUNT + 1) * FUNDING;
+  const response = await fetch(`${baseUrl}/audit`, { signal: AbortSignal.timeout(120_000) });
+  const audit = (await response.json()) as {
+    ok?: boolean;
+    accountsChecked?: number;
+    entriesChecked?: number;
+    totalBalance?: number;
+    mismatches?: unknown[];
+  };
+  const sql = await withClient(ledgerUrl, async (c) => {
+    const result = await c.query<Record<string, string>>(`
+      SELECT (SELECT count(*) FROM accounts) AS accounts,
+             (SELECT sum(balance) FROM accounts) AS balances,
+             (SELECT min(balance) FROM accounts) AS min_balance,
+             (SELECT sum(amount) FROM ledger_transactions) AS ledger_sum,
+             (SELECT count(*) FROM ledger_transactions WHERE operation = 'TRANSFER_OUT') AS outs,
+             (SELECT count(*) FROM ledger_transactions WHERE operation = 'TRANSFER_IN') AS ins`);
+    return result.rows[0];
+  });
+  const outs = Number(sql.outs);
+  return [
+    {
+      name: 'GET /audit',
+      ok: response.status === 200 && audit.ok === true,
+      detail:
+        `${response.status}, ok ${String(audit.ok)}, ${audit.accountsChecked} accounts, ` +
+        `${audit.entriesChecked} entries, ${audit.mismatches?.length ?? '?'} mismatches`,
+    },
+    {
+      name: 'money conserved',
+      ok:
+        audit.totalBalance === expected &&
+        sql.balances === String(expected) &&
+        sql.ledger_sum === String(expected),
+      detail:
+        `expected ${expected}; audit totalBalance ${audit.totalBalance}, ` +
+        `sum of balances ${sql.balances}, sum of ledger amounts ${sql.ledger_sum}`,
+    },
+    {
+      name: 'accounts',
+      ok: sql.accounts === String(ACCOUNT_COUNT + 1) && Number(sql.min_balance) >= 0,
+      detail: `${sql.accounts} accounts, lowest balance ${sql.min_balance}`,
+    },
+    {
+      name: 'transfers booked once',
+      ok: outs === Number(sql.ins) && outs >= tally.ok && outs <= tally.ok + tally.unanswered,
+      detail:
+        `${outs} TRANSFER_OUT and ${sql.ins} TRANSFER_IN entries for ${tally.ok} transfers ` +
+        `answered 2xx (+ up to ${tally.unanswered} sent but unanswered or refused)`,
+    },
+  ];
+}
+
+function summarize(
+  workload: Workload,
+  result: autocannon.Result,
+  connections: number,
+  peakRss: number | null,
+  cpuMsPerRequest: CpuPerRequest,
+  reference: ReferenceReport | undefined,
+): WorkloadReport {
+  const requestsPerSec = result.requests.total / Math.max(result.duration, 0.001);
+  return {
+    name: workload.name,
+    description: workload.description,
+    durationSec: result.duration,
+    connections,
+    requests: result.requests.total,
+    requestsPerSec: round(requestsPerSec, 1),
+    latencyMs: {
+      average: round(result.latency.average),
+      p50: result.latency.p50,
+      p90: result.latency.p90,
+      p99: result.latency.p99,
+      max: result.latency.max,
+    },
+    status: {
+      '2xx': result['2xx'],
+      non2xx: result.non2xx,
+      '4xx': result['4xx'],
+      '5xx': result['5xx'],
+      errors: result.errors,
+      timeouts: result.timeouts,
+      codes: Object.fromEntries(
+        Object.entries(result.statusCodeStats).map(([code, stat]) => [code, stat.count]),
+      ),
+    },
+    ratioToPgbench: reference ? round(requestsPerSec / reference.tps) : null,
+    peakRssMiB: mib(peakRss),
+    cpuMsPerRequest,
+    db: null,
+  };
+}
+
+function judge(report: BenchReport): Target[] {
+  const w = (name: string) => report.workloads.find((x) => x.name === name);
+  const uniform = w('uniform');
+  const hot = w('hot');
+  const ratio = (x: WorkloadReport | undefined) => x?.ratioToPgbench ?? null;
+  const targets: Target[] = [];
+  if (uniform) {
+    const r = ratio(uniform);
+    targets.push({
+      name: 'uniform >= 0.6 x pgbench TPS, p99 < 50 ms',
+      met: r === null ? null : r >= 0.6 && uniform.latencyMs.p99 < 50,
+      detail: `${r ?? 'n/a'} x, p99 ${uniform.latencyMs.p99} ms`,
+    });
+  }
+  if (hot) {
+    const r = ratio(hot);
+    const failures = hot.status.non2xx + hot.status.errors + hot.status.timeouts;
+    targets.push({
+      name: 'hot >= 0.3 x pgbench TPS, no errors',
+      met: r === null ? null : r >= 0.3 && failures === 0,
+      detail: `${r ?? 'n/a'} x, ${failures} failed requests`,
+    });
+  }
+  const fives = report.workloads.reduce((sum, x) => sum + x.status['5xx'], 0);
+  targets.push({ name: 'zero 5xx', met: fives === 0, detail: `${fives} 5xx in all workloads` });
+  const peak = report.service.peakRssMiB;
+  targets.push({
+    name: 'service memory < 300 MB',
+    met: peak === null ? null : peak * 1.048576 < 300,
+    detail: `peak RSS ${peak ?? 'n/a'} MiB`,
+  });
+  return targets;
+}
+
+async function main(options: Options): Promise<number> {
+  const startedAt = new Date().toISOString();
+  await mkdir(RESULTS, { recursive: true });
+  const pgPort = await freePort(PORTS.from, PORTS.to);
+  const external = process.env.BENCH_DATABASE_URL;
+  let server: PgServer;
+  if (external) {
+    server = externalServer(external);
+    log('using the PostgreSQL server of BENCH_DATABASE_URL (fresh databases, dropped at the end)');
+  } else {
+    log(`starting a throw-away embedded PostgreSQL on 127.0.0.1:${pgPort}`);
+    server = await startEmbeddedServer({
+      port: pgPort,
+      maxConnections: Math.max(100, options.connections + 60),
+      logFile: join(RESULTS, 'postgres.log'),
+    });
+  }
+  cleanups.push(() => server.stop());
+  checkpoint();
+
+  const suffix = `${process.pid}_${Date.now().toString(36)}`;
+  const ledgerDb = `ledger_bench_${suffix}`;
+  const pgbenchDb = `pgbench_bench_${suffix}`;
+  const ledgerUrl = databaseUrl(server.adminUrl, ledgerDb);
+  await createDatabase(server.adminUrl, ledgerDb);
+  if (!server.embedded) cleanups.push(() => dropDatabase(server.adminUrl, ledgerDb));
+  const opened = await StatementStats.open(ledgerUrl);
+  let stats: StatementStats | undefined;
+  if (opened instanceof StatementStats) {
+    stats = opened;
+    cleanups.push(() => opened.close());
+  } else {
+    log(`pg_stat_statements unavailable, no statement profile: ${opened.unavailable}`);
+  }
+  const postgresVersion = await withClient(ledgerUrl, async (c) => {
+    const result = await c.query<{ server_version: string }>('SHOW server_version');
+    return result.rows[0].server_version;
+  });
+
+  let reference: ReferenceReport | undefined;
+  let skipped = '--no-pgbench';
+  const pgbenchBinary = options.pgbench ? findPgbench() : undefined;
+  if (options.pgbench && !pgbenchBinary) {
+    skipped = process.env.BENCH_PGBENCH
+      ? `BENCH_PGBENCH=${process.env.BENCH_PGBENCH} is not an executable`
+      : 'pgbench not found on PATH nor in /usr/lib/postgresql/*/bin';
+  }
+  if (pgbenchBinary) {
+    await createDatabase(server.adminUrl, pgbenchDb);
+    if (!server.embedded) cleanups.push(() => dropDatabase(server.adminUrl, pgbenchDb));
+    const pgbench = new Pgbench(pgbenchBinary, databaseUrl(server.adminUrl, pgbenchDb));
+    pgbenchRunning = pgbench;
+    log(`reference: ${pgbenchBinary} -i -s ${PGBENCH_SCALE} (its own database)`);
+    await pgbench.init(PGBENCH_SCALE);
+    checkpoint();
+    if (options.warmup > 0) await pgbench.tpcb(options.connections, options.warmup);
+    checkpoint();
+    await stats?.reset(pgbenchDb);
+    log(`reference: TPC-B-like, ${options.connections} clients, ${options.duration} s`);
+    const cpu = cpuMeter(server.cpuSeconds());
+    const result = await pgbench.tpcb(options.connections, options.duration);
+    const postgresCpuMsPerTransaction = cpu(server.cpuSeconds(), result.transactions ?? 0);
+    pgbenchRunning = undefined;
+    const db = stats ? profile(await stats.snapshot(pgbenchDb), result.transactions ?? 0) : null;
+    reference = {
+      tool: pgbenchVersion(pgbenchBinary),
+      ...result,
+      postgresCpuMsPerTransaction,
+      db,
+    };
+    log(`reference: ${result.tps.toFixed(1)} tps`);
+  } else {
+    log(`reference skipped: ${skipped}`);
+  }
+  checkpoint();
+
+  const port = await freePort(PORTS.from, PORTS.to, [pgPort]);
+  log(`starting the service (node dist/src/main.js) on 127.0.0.1:${port}`);
+  const service = await ServiceProcess.start({
+    root: ROOT,
+    port,
+    databaseUrl: ledgerUrl,
+    logFile: join(RESULTS, 'service.log'),
+  });
+  cleanups.push(() => service.stop());
+  log(`seeding ${ACCOUNT_COUNT} accounts and '${HOT_ACCOUNT}', ${FUNDING} each`);
+  await seed(service.baseUrl);
+
+  const workloads: WorkloadReport[] = [];
+  const tally: TransferTally = { ok: 0, unanswered: 0 };
+  const count = (workload: Workload, result: autocannon.Result) => {
+    if (!workload.transfers) return;
+    tally.ok += result['2xx'];
+    tally.unanswered += result.non2xx + result.errors + result.timeouts + options.connections;
+  };
+  for (const workload of WORKLOADS) {
+    checkpoint();
+    if (options.warmup > 0) {
+      log(`${workload.name}: warm-up ${options.warmup} s`);
+      count(workload, await drive(service.baseUrl, workload, options.connections, options.warmup));
+    }
+    checkpoint();
+    await stats?.reset(ledgerDb);
+    log(`${workload.name}: ${options.connections} connections, ${options.duration} s`);
+    const stopSampling = service.sampleRss();
+    const serviceCpu = cpuMeter(service.cpuSeconds());
+    const postgresCpu = cpuMeter(server.cpuSeconds());
+    const ownBefore = process.cpuUsage();
+    const ownCpu = cpuMeter((ownBefore.user + ownBefore.system) / 1e6);
+    const result = await drive(service.baseUrl, workload, options.connections, options.duration);
+    const own = process.cpuUsage();
+    const requests = result.requests.total;
+    const cpu: CpuPerRequest = {
+      service: serviceCpu(service.cpuSeconds(), requests),
+      postgres: postgresCpu(server.cpuSeconds(), requests),
+      loadGenerator: ownCpu((own.user + own.system) / 1e6, requests),
+    };
+    const peakRss = stopSampling();
+    count(workload, result);
+    const summary = summarize(workload, result, options.connections, peakRss, cpu, reference);
+    summary.db = stats ? profile(await stats.snapshot(ledgerDb), result.requests.total) : null;
+    workloads.push(summary);
+    log(
+      `${workload.name}: ${summary.requestsPerSec} req/s, p99 ${summary.latencyMs.p99} ms, ` +
+        `${summary.status.non2xx} non-2xx`,
+    );
+  }
+  checkpoint();
+
+  log('verifying the ledger (GET /audit, sums)');
+  const checks = await verify(service.baseUrl, ledgerUrl, tally);
+  const peakRss = service.peakRss();
+  await service.stop();
+
+  const cpuList = cpus();
+  const report: BenchReport = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    command:
+      `npm run bench -- --duration ${options.duration} --connections ${options.connections} ` +
+      `--warmup ${options.warmup}${options.pgbench ? '' : ' --no-pgbench'}`,
+    settings: {
+      durationSec: options.duration,
+      connections: options.connections,
+      warmupSec: options.warmup,
+      accounts: ACCOUNT_COUNT,
+      fundingPerAccount: FUNDING,
+      pgbenchScale: PGBENCH_SCALE,
+      DB_POOL_SIZE: process.env.DB_POOL_SIZE ?? '10 (default)',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info (default)',
+    },
+    machine: {
+      cpus: `${cpuList.length} x ${cpuList[0]?.model.trim() ?? 'unknown'}`,
+      memoryGiB: round(totalmem() / 1024 ** 3, 1),
+      os: `${osType()} ${release()}`,
+      node: process.version,
+      postgres: `${postgresVersion} (${server.embedded ? 'embedded, same machine' : 'BENCH_DATABASE_URL'})`,
+    },
+    reference: reference ?? { skipped },
+    workloads,
+    service: { peakRssMiB: mib(peakRss) },
+    correctness: { ok: checks.every((c) => c.ok), checks },
+    targets: [],
+  };
+  report.targets = judge(report);
+  await writeFile(join(RESULTS, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\n${render(report)}\n`);
+  log(`written: ${join(RESULTS, 'latest.json')} (logs: service.log, postgres.log)`);
+  return report.correctness.ok ? 0 : 1;
+}
+
+async function entry(): Promise<void> {
+  let code = 1;
+  try {
+    const options = parseOptions(process.argv.slice(2));
+    code = options ? await main(options) : 0;
+    if (code !== 0) log('FAILED: the ledger does not balance after the run (see correctness)');
+  } catch (error) {
+    if (!interrupted) log(`FAILED: ${describe(error)}`);
+  }
+  await cleanUp();
+  if (!interrupted) process.exit(code);
+}
+
+void entry();

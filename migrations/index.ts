@@ -1,0 +1,15 @@
+import { CreateLedgerSchema1763700000000 } from './1763700000000-CreateLedgerSchema';
+import { CreatePaymentsAndCashbacks1763700000001 } from './1763700000001-CreatePaymentsAndCashbacks';
+import { CreateIdempotencyKeys1763700000002 } from './1763700000002-CreateIdempotencyKeys';
+import { AddPendingCreditsToAccounts1763700000003 } from './1763700000003-AddPendingCreditsToAccounts';
+
+/**
+ * Every migration, in order. Listed explicitly (not globbed) so the app, the tests (ts-jest)
+ * and the compiled build load the very same classes.
+ */
+export const MIGRATIONS = [
+  CreateLedgerSchema1763700000000,
+  CreatePaymentsAndCashbacks1763700000001,
+  CreateIdempotencyKeys1763700000002,
+  AddPendingCreditsToAccounts1763700000003,
+];

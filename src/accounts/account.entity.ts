@@ -1,0 +1,40 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { bigintTransformer } from '../database/bigint.transformer';
+
+@Entity({ name: 'accounts' })
+export class Account {
+  @PrimaryColumn({ name: 'account_id', type: 'text' })
+  accountId!: string;
+
+  @Column({ type: 'text' })
+  currency!: string;
+
+  @Column({ name: 'created_at', type: 'bigint', transformer: bigintTransformer })
+  createdAt!: number;
+
+  @Column({ type: 'bigint', transformer: bigintTransformer })
+  balance!: number;
+
+  /** Timestamp of the newest ledger entry: movement timestamps never go backwards per account. */
+  @Column({ name: 'last_entry_at', type: 'bigint', transformer: bigintTransformer })
+  lastEntryAt!: number;
+
+  /**
+   * Earliest due time of this account's pending cashbacks (NULL: none). Lets every movement
+   * see from the row it already locked whether a cashback must be settled first.
+   */
+  @Column({
+    name: 'next_cashback_due_at',
+    type: 'bigint',
+    nullable: true,
+    transformer: bigintTransformer,
+  })
+  nextCashbackDueAt!: number | null;
+
+  /**
+   * Sum of this account's cashbacks not yet credited. Credits must leave room for them under
+   * the 2^53−1 limit (a CHECK enforces balance + pending_credits ≤ 2^53−1).
+   */
+  @Column({ name: 'pending_credits', type: 'bigint', transformer: bigintTransformer })
+  pendingCredits!: number;
+}

@@ -1,0 +1,94 @@
+/**
+ * Classification of PostgreSQL / node-postgres failures. TypeORM wraps driver errors in
+ * QueryFailedError with the original under `driverError`; both layers are inspected.
+ */
+interface ErrorLike {
+  code?: unknown;
+  message?: unknown;
+  driverError?: unknown;
+  cause?: unknown;
+}
+
+function layers(error: unknown): ErrorLike[] {
+  const out: ErrorLike[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
+    const e = current as ErrorLike;
+    out.push(e);
+    current = e.driverError ?? e.cause;
+  }
+  return out;
+}
+
+export function sqlState(error: unknown): string | undefined {
+  for (const e of layers(error)) {
+    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return e.code;
+  }
+  return undefined;
+}
+
+/** SQLSTATEs after which re-running the whole transaction is safe and may succeed. */
+const RETRYABLE = new Set(['40001', '40P01']);
+
+export function isRetryableTransactionError(error: unknown): boolean {
+  const state = sqlState(error);
+  return state !== undefined && RETRYABLE.has(state);
+}
+
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  if (sqlState(error) !== '23505') return false;
+  if (!constraint) return true;
+  return layers(error).some((e) => (e as { constraint?: unknown }).constraint === constraint);
+}
+
+const CONNECTION_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ECONNABORTED',
+]);
+const CONNECTION_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error',
+  'Connection is not established',
+  'connect ECONNREFUSED',
+  'the database system is',
+  'terminating connection',
+  'Query read timeout',
+];
+
+/**
+ * TypeORM releases a checked-out query runner by itself when its connection emits `error`
+ * (backend terminated, server shut down) while no query is running on it, e.g. between the
+ * lock and the posting of a movement. The unit of work's next query, or its COMMIT, then fails
+ * with one of these instead of the driver error. TransactionRunner releases a runner only after
+ * its COMMIT or ROLLBACK, so inside a unit of work they mean: the connection was lost before
+ * COMMIT was sent, and PostgreSQL rolled the transaction back.
+ */
+const RELEASED_BY_LOST_CONNECTION = new Set([
+  'QueryRunnerAlreadyReleasedError',
+  'QueryRunnerProviderAlreadyReleasedError',
+]);
+
+/**
+ * The database could not be reached, or the connection died mid-request (server shut down,
+ * backend terminated, pool exhausted past its timeout). Such a transaction never committed,
+ * so the request changed nothing: the client gets 503 DATABASE_UNAVAILABLE, not 500.
+ */
+export function isConnectionError(error: unknown): boolean {
+  for (const e of layers(error)) {
+    const name = (e as { name?: unknown }).name;
+    if (typeof name === 'string' && RELEASED_BY_LOST_CONNECTION.has(name)) return true;
+    const code = typeof e.code === 'string' ? e.code : '';
+    if (CONNECTION_ERRNOS.has(code)) return true;
+    // Class 08 (connection exception), 57P01-57P03 (shutdown / cannot connect now), 53300.
+    if (/^08/.test(code) || /^57P0[1-3]$/.test(code) || code === '53300') return true;
+    const message = typeof e.message === 'string' ? e.message : '';
+    if (CONNECTION_MESSAGES.some((m) => message.includes(m))) return true;
+  }
+  return false;
+}

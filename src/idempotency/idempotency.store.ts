@@ -1,0 +1,114 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+
+/** A response as it was first sent: status and the exact body text. */
+export interface StoredResponse {
+  statusCode: number;
+  body: string;
+}
+
+export interface StoredKey extends StoredResponse {
+  fingerprint: string;
+}
+
+interface KeyRow {
+  locked?: boolean;
+  fingerprint: string | null;
+  status_code: number | null;
+  response_body: string | null;
+}
+
+function toStored(row: KeyRow | undefined): StoredKey | undefined {
+  if (!row || row.fingerprint === null || row.status_code === null || row.response_body === null) {
+    return undefined;
+  }
+  return { fingerprint: row.fingerprint, statusCode: row.status_code, body: row.response_body };
+}
+
+/**
+ * SQL on `idempotency_keys`, always on the caller's transaction. A row whose `expires_at` is
+ * not after `now` counts as absent everywhere: it is neither replayed nor in the way.
+ */
+@Injectable()
+export class IdempotencyStore {
+  /**
+   * In ONE round trip: tries the transaction-scoped advisory lock of the key (never waits)
+   * and reads the live stored response, if any. The read's snapshot may predate a commit
+   * that released the lock; `insert` below is what finally decides.
+   */
+  async lockAndFind(
+    manager: EntityManager,
+    key: string,
+    now: number,
+  ): Promise<{ locked: boolean; stored?: StoredKey }> {
+    const rows: KeyRow[] = await manager.query(
+      `SELECT pg_try_advisory_xact_lock(hashtextextended($1::text, 0)) AS locked,
+              k.fingerprint, k.status_code, k.response_body
+         FROM (VALUES (1)) AS one
+         LEFT JOIN idempotency_keys AS k
+           ON k.idempotency_key = $1::text AND k.expires_at > $2::bigint`,
+      [key, now],
+    );
+    const row = rows[0];
+    return { locked: row?.locked === true, stored: toStored(row) };
+  }
+
+  async find(manager: EntityManager, key: string, now: number): Promise<StoredKey | undefined> {
+    const rows: KeyRow[] = await manager.query(
+      `SELECT fingerprint, status_code, response_body
+         FROM idempotency_keys
+        WHERE idempotency_key = $1::text AND expires_at > $2::bigint`,
+      [key, now],
+    );
+    return toStored(rows[0]);
+  }
+
+  /**
+   * Stores the response, overwriting only an expired row. The primary key is the final
+   * arbiter between concurrent first requests: false means a live row for this key exists
+   * (another request committed first), and the caller must roll its effects back.
+   */
+  async insert(
+    manager: EntityManager,
+    key: string,
+    record: StoredKey,
+    now: number,
+    expiresAt: number,
+  ): Promise<boolean> {
+    const rows: unknown[] = await manager.query(
+      `INSERT INTO idempotency_keys AS k
+              (idempotency_key, fingerprint, status_code, response_body, created_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (idempotency_key) DO UPDATE
+          SET fingerprint = EXCLUDED.fingerprint, status_code = EXCLUDED.status_code,
+              response_body = EXCLUDED.response_body, created_at = EXCLUDED.created_at,
+              expires_at = EXCLUDED.expires_at
+        WHERE k.expires_at <= EXCLUDED.created_at
+       RETURNING 1`,
+      [key, record.fingerprint, record.statusCode, record.body, now, expiresAt],
+    );
+    return rows.length === 1;
+  }
+
+  /**
+   * Deletes up to `limit` expired keys in one short statement (index on expires_at). Rows
+   * locked by a request that is overwriting them are skipped, never waited for.
+   */
+  async deleteExpired(manager: EntityManager, now: number, limit: number): Promise<number> {
+    const rows: { deleted: number }[] = await manager.query(
+      `WITH gone AS (
+         DELETE FROM idempotency_keys
+          WHERE idempotency_key IN (
+                  SELECT idempotency_key FROM idempotency_keys
+                   WHERE expires_at <= $1::bigint
+                   ORDER BY expires_at
+                   LIMIT $2
+                     FOR UPDATE SKIP LOCKED)
+         RETURNING 1
+       )
+       SELECT count(*)::int AS deleted FROM gone`,
+      [now, limit],
+    );
+    return rows[0]?.deleted ?? 0;
+  }
+}

@@ -1,0 +1,112 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsString } from 'class-validator';
+import { PageMetaDto, PageQueryDto } from '../../common/http/pagination';
+import { EpochMillisQuery } from '../../common/http/query-transforms';
+import { ENTRY_TYPES, LedgerEntry, type EntryType } from '../ledger-entry.entity';
+
+export class LedgerEntryDto {
+  @ApiProperty({ example: '1042', description: 'Opaque id of this entry.' })
+  entryId!: string;
+
+  @ApiProperty({ example: '0b8e6f3a-8a4e-4a53-9d7c-2f3b1c9e5a10' })
+  transactionId!: string;
+
+  @ApiProperty({ example: 'acc-alice' })
+  accountId!: string;
+
+  @ApiProperty({ enum: ENTRY_TYPES, example: 'TRANSFER_OUT' })
+  type!: EntryType;
+
+  @ApiProperty({ example: -1500, type: 'integer', description: 'Signed: + credit, − debit.' })
+  amount!: number;
+
+  @ApiProperty({ example: 11000, type: 'integer' })
+  balanceAfter!: number;
+
+  @ApiProperty({ example: 1763700000000, type: 'integer' })
+  timestamp!: number;
+
+  @ApiProperty({ type: String, nullable: true, example: 'acc-bob' })
+  counterpartyAccountId!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: null })
+  paymentId!: string | null;
+
+  static from(this: void, entry: LedgerEntry): LedgerEntryDto {
+    return {
+      entryId: entry.entryId,
+      transactionId: entry.movementId,
+      accountId: entry.accountId,
+      type: entry.type,
+      amount: entry.amount,
+      balanceAfter: entry.balanceAfter,
+      timestamp: entry.timestamp,
+      counterpartyAccountId: entry.counterpartyAccountId,
+      paymentId: entry.paymentId,
+    };
+  }
+}
+
+export class LedgerEntryPageDto extends PageMetaDto {
+  @ApiProperty({ type: [LedgerEntryDto] })
+  data!: LedgerEntryDto[];
+}
+
+export class HistoryQueryDto extends PageQueryDto {
+  @EpochMillisQuery('timestamp', 'Epoch ms: only entries with timestamp ≤ this.')
+  timestamp?: number;
+}
+
+export class TransactionIdParamDto {
+  @ApiProperty({ example: '0b8e6f3a-8a4e-4a53-9d7c-2f3b1c9e5a10' })
+  @IsString()
+  transactionId!: string;
+}
+
+export class TransactionDto {
+  @ApiProperty({ example: '0b8e6f3a-8a4e-4a53-9d7c-2f3b1c9e5a10' })
+  transactionId!: string;
+
+  @ApiProperty({
+    enum: ['DEPOSIT', 'WITHDRAWAL', 'TRANSFER', 'PAYMENT', 'CASHBACK'],
+    example: 'TRANSFER',
+  })
+  type!: string;
+
+  @ApiProperty({ example: 1763700000000, type: 'integer' })
+  timestamp!: number;
+
+  @ApiProperty({ type: [LedgerEntryDto] })
+  entries!: LedgerEntryDto[];
+}
+
+export class AuditMismatchDto {
+  @ApiProperty({ example: 'acc-alice' })
+  accountId!: string;
+
+  @ApiProperty({ example: 100, type: 'integer' })
+  balance!: number;
+
+  @ApiProperty({ example: 90, type: 'integer' })
+  ledgerSum!: number;
+
+  @ApiProperty({ example: 'balance 100 differs from the ledger sum 90' })
+  detail!: string;
+}
+
+export class AuditDto {
+  @ApiProperty({ example: true })
+  ok!: boolean;
+
+  @ApiProperty({ example: 2, type: 'integer' })
+  accountsChecked!: number;
+
+  @ApiProperty({ example: 5, type: 'integer' })
+  entriesChecked!: number;
+
+  @ApiProperty({ example: 20000, type: 'integer' })
+  totalBalance!: number;
+
+  @ApiProperty({ type: [AuditMismatchDto] })
+  mismatches!: AuditMismatchDto[];
+}

@@ -1,0 +1,97 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblems, ApiSuccess } from '../common/http/api-docs';
+import {
+  AccountAmountDto,
+  SingleAccountMovementDto,
+  TransferDto,
+  TransferResultDto,
+} from './dto/movement.dto';
+import { MovementsService } from './movements.service';
+
+const EXAMPLE_ID = '0b8e6f3a-8a4e-4a53-9d7c-2f3b1c9e5a10';
+
+/** POST /deposits, POST /withdrawals, POST /transfers. */
+@ApiTags('ledger')
+@Controller()
+export class MovementsController {
+  constructor(private readonly movements: MovementsService) {}
+
+  @Post('deposits')
+  @HttpCode(201)
+  @ApiOperation({
+    summary: 'Deposit money',
+    description: 'Credits the account and books a DEPOSIT entry. Returns the balance right after.',
+  })
+  @ApiSuccess(201, SingleAccountMovementDto, {
+    transactionId: EXAMPLE_ID,
+    type: 'DEPOSIT',
+    accountId: 'acc-alice',
+    amount: 2500,
+    balance: 12500,
+    timestamp: 1763700000000,
+  })
+  @ApiProblems(
+    ['VALIDATION_FAILED', 'MALFORMED_JSON', 'ACCOUNT_NOT_FOUND', 'BALANCE_LIMIT_EXCEEDED'],
+    {
+      idempotent: true,
+    },
+  )
+  deposit(@Body() dto: AccountAmountDto): Promise<SingleAccountMovementDto> {
+    return this.movements.deposit(dto);
+  }
+
+  @Post('withdrawals')
+  @HttpCode(201)
+  @ApiOperation({
+    summary: 'Withdraw money',
+    description: 'Debits the account and books a WITHDRAWAL entry. Never overdraws.',
+  })
+  @ApiSuccess(201, SingleAccountMovementDto, {
+    transactionId: EXAMPLE_ID,
+    type: 'WITHDRAWAL',
+    accountId: 'acc-alice',
+    amount: 2500,
+    balance: 7500,
+    timestamp: 1763700000000,
+  })
+  @ApiProblems(['VALIDATION_FAILED', 'MALFORMED_JSON', 'ACCOUNT_NOT_FOUND', 'INSUFFICIENT_FUNDS'], {
+    idempotent: true,
+  })
+  withdraw(@Body() dto: AccountAmountDto): Promise<SingleAccountMovementDto> {
+    return this.movements.withdraw(dto);
+  }
+
+  @Post('transfers')
+  @HttpCode(201)
+  @ApiOperation({
+    summary: 'Transfer between two accounts',
+    description:
+      'Books TRANSFER_OUT (negative) on the source and TRANSFER_IN (positive) on the target under one transactionId, atomically. Both accounts must hold the same currency.',
+  })
+  @ApiSuccess(201, TransferResultDto, {
+    transactionId: EXAMPLE_ID,
+    type: 'TRANSFER',
+    sourceAccountId: 'acc-alice',
+    targetAccountId: 'acc-bob',
+    amount: 1500,
+    sourceBalance: 11000,
+    targetBalance: 1500,
+    timestamp: 1763700000000,
+  })
+  @ApiProblems(
+    [
+      'VALIDATION_FAILED',
+      'MALFORMED_JSON',
+      'ACCOUNT_NOT_FOUND',
+      'SAME_ACCOUNT',
+      'INSUFFICIENT_FUNDS',
+      'CURRENCY_MISMATCH',
+      'BALANCE_LIMIT_EXCEEDED',
+    ],
+    { idempotent: true },
+  )
+  transfer(@Body() dto: TransferDto): Promise<TransferResultDto> {
+    return this.movements.transfer(dto);
+  }
+}

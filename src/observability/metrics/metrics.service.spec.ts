@@ -1,0 +1,106 @@
+import type { NextFunction, Request, Response } from 'express';
+import { EventEmitter } from 'node:events';
+import type { DataSource } from 'typeorm';
+import type { RetryListener, TransactionRunner } from '../../database/transaction-runner';
+import type { PostingLine, PostingsService } from '../../ledger/postings.service';
+import { MetricsService } from './metrics.service';
+
+function setup(
+  pool: unknown = { totalCount: 4, idleCount: 1, waitingCount: 2, options: { max: 10 } },
+) {
+  let posted: (lines: readonly PostingLine[]) => void = () => undefined;
+  let retried: RetryListener = () => undefined;
+  const postings = { onPosted: (l: typeof posted) => (posted = l) } as unknown as PostingsService;
+  const transactions = {
+    onRetry: (l: RetryListener) => (retried = l),
+  } as unknown as TransactionRunner;
+  const dataSource = { isInitialized: true, driver: { master: pool } } as unknown as DataSource;
+  const metrics = new MetricsService(postings, transactions, dataSource);
+  return {
+    metrics,
+    post: (lines: PostingLine[]) => posted(lines),
+    retry: (s: string) => retried(s),
+  };
+}
+
+async function value(metrics: MetricsService, name: string, labels: Record<string, string> = {}) {
+  const metric = await metrics.registry.getSingleMetric(name)?.get();
+  const sample = metric?.values.find((v) =>
+    Object.entries(labels).every(([k, l]) => v.labels[k] === l),
+  );
+  return sample?.value;
+}
+
+describe('MetricsService', () => {
+  it('keeps a registry per instance: two apps in one process do not collide', () => {
+    expect(() => [setup(), setup()]).not.toThrow();
+  });
+
+  it('counts posted entries by type and CASHBACK lines as cashbacks settled', async () => {
+    const { metrics, post } = setup();
+    post([
+      { accountId: 'a', type: 'TRANSFER_OUT', amount: -5 },
+      { accountId: 'b', type: 'TRANSFER_IN', amount: 5 },
+    ]);
+    post([{ accountId: 'a', type: 'CASHBACK', amount: 2, paymentId: 'payment1' }]);
+    expect(await value(metrics, 'ledger_entries_posted_total', { type: 'TRANSFER_OUT' })).toBe(1);
+    expect(await value(metrics, 'ledger_entries_posted_total', { type: 'TRANSFER_IN' })).toBe(1);
+    expect(await value(metrics, 'ledger_entries_posted_total', { type: 'DEPOSIT' })).toBe(0);
+    expect(await value(metrics, 'ledger_cashbacks_settled_total')).toBe(1);
+  });
+
+  it('counts retries by SQLSTATE', async () => {
+    const { metrics, retry } = setup();
+    retry('40P01');
+    retry('40P01');
+    retry('40001');
+    expect(await value(metrics, 'ledger_transaction_retries_total', { sqlstate: '40P01' })).toBe(2);
+    expect(await value(metrics, 'ledger_transaction_retries_total', { sqlstate: '40001' })).toBe(1);
+  });
+
+  it('reads the pool gauges at scrape time, and skips them without a pg pool', async () => {
+    const pool = { totalCount: 4, idleCount: 1, waitingCount: 2, options: { max: 10 } };
+    const { metrics } = setup(pool);
+    expect(await value(metrics, 'ledger_db_pool_connections')).toBe(4);
+    pool.idleCount = 3;
+    expect(await value(metrics, 'ledger_db_pool_idle_connections')).toBe(3);
+    expect(await value(metrics, 'ledger_db_pool_waiting_clients')).toBe(2);
+    expect(await value(metrics, 'ledger_db_pool_max_connections')).toBe(10);
+
+    const without = setup(null).metrics;
+    await expect(without.scrape()).resolves.toMatchObject({ body: expect.any(String) });
+    expect(await value(without, 'ledger_db_pool_connections')).toBe(0);
+  });
+
+  it('times requests by method, route pattern and status, and counts idempotent replays', async () => {
+    const { metrics } = setup();
+    const res = Object.assign(new EventEmitter(), {
+      statusCode: 201,
+      getHeader: (name: string) => (name === 'Idempotent-Replayed' ? 'true' : undefined),
+    });
+    const req = { method: 'POST', baseUrl: '', route: { path: '/transfers' } };
+    const next = jest.fn();
+    metrics.middleware(req as Request, res as unknown as Response, next as NextFunction);
+    expect(next).toHaveBeenCalled();
+    res.emit('finish');
+    const labels = { method: 'POST', route: '/transfers', status: '201' };
+    expect(await value(metrics, 'http_requests_total', labels)).toBe(1);
+    const latency = await metrics.registry.getSingleMetricAsString('http_request_duration_seconds');
+    expect(latency).toContain(
+      'http_request_duration_seconds_count{method="POST",route="/transfers",status="201"} 1',
+    );
+    expect(
+      await value(metrics, 'ledger_idempotent_replays_total', {
+        method: 'POST',
+        route: '/transfers',
+      }),
+    ).toBe(1);
+  });
+
+  it('exposes the text format with process metrics', async () => {
+    const { metrics } = setup();
+    const { contentType, body } = await metrics.scrape();
+    expect(contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(body).toContain('# TYPE process_cpu_user_seconds_total counter');
+  });
+});

@@ -1,0 +1,117 @@
+import { DataSource, EntityManager } from 'typeorm';
+import { Account } from '../../src/accounts/account.entity';
+import { TransactionRunner } from '../../src/database/transaction-runner';
+import { createTestApp, TestApp } from '../support/test-app';
+
+class SerializationFailure extends Error {
+  readonly code = '40001';
+}
+
+describe('TransactionRunner on real PostgreSQL', () => {
+  let t: TestApp;
+  let runner: TransactionRunner;
+  beforeAll(async () => {
+    t = await createTestApp();
+    runner = new TransactionRunner(t.app.get(DataSource), {
+      maxAttempts: 3,
+      baseDelayMs: 1,
+      maxDelayMs: 5,
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const insertAccount = (manager: EntityManager, id: string) =>
+    manager.query(`INSERT INTO accounts (account_id, created_at) VALUES ($1, 1)`, [id]);
+  const exists = async (id: string) =>
+    (await t.sql(`SELECT 1 FROM accounts WHERE account_id = $1`, [id])).length === 1;
+
+  it('commits the unit of work', async () => {
+    await runner.run((m) => insertAccount(m, 'tr-commit'));
+    expect(await exists('tr-commit')).toBe(true);
+  });
+
+  it('rolls back everything and re-throws the original error', async () => {
+    const boom = new Error('business rule');
+    await expect(
+      runner.run(async (m) => {
+        await insertAccount(m, 'tr-rollback');
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+    expect(await exists('tr-rollback')).toBe(false);
+  });
+
+  it('retries the whole unit on 40001 in a fresh transaction, effects applied once', async () => {
+    let attempts = 0;
+    const retried: string[] = [];
+    runner.onRetry((state) => retried.push(state));
+    await runner.run(async (m) => {
+      attempts += 1;
+      await insertAccount(m, 'tr-retry');
+      if (attempts < 3) throw new SerializationFailure('could not serialize');
+    });
+    expect(attempts).toBe(3);
+    expect(retried).toEqual(['40001', '40001']);
+    expect(
+      await t.sql(`SELECT account_id FROM accounts WHERE account_id = 'tr-retry'`),
+    ).toHaveLength(1);
+  });
+
+  it('re-throws the last retryable error when attempts run out', async () => {
+    const errors: Error[] = [];
+    const thrown = await runner
+      .run(async (m) => {
+        await insertAccount(m, 'tr-exhausted');
+        const error = new SerializationFailure(`attempt ${errors.length + 1}`);
+        errors.push(error);
+        throw error;
+      })
+      .catch((error: unknown) => error);
+    expect(thrown).toBe(errors[2]);
+    expect(errors).toHaveLength(3);
+    expect(await exists('tr-exhausted')).toBe(false);
+  });
+
+  it('recovers from a real deadlock (40P01) by retrying the victim', async () => {
+    await t.sql(`INSERT INTO accounts (account_id, created_at) VALUES ('dl-a', 1), ('dl-b', 1)`);
+    let firstLocked!: () => void;
+    const bothHoldOne = new Promise<void>((resolve) => (firstLocked = resolve));
+    let holders = 0;
+    const lockInOrder = (first: string, second: string) =>
+      runner.run(async (m) => {
+        await m.query(`SELECT 1 FROM accounts WHERE account_id = $1 FOR UPDATE`, [first]);
+        holders += 1;
+        if (holders === 2) firstLocked();
+        await Promise.race([bothHoldOne, new Promise((r) => setTimeout(r, 2000))]);
+        await m.query(`UPDATE accounts SET balance = balance + 1 WHERE account_id = $1`, [second]);
+      });
+    await Promise.all([lockInOrder('dl-a', 'dl-b'), lockInOrder('dl-b', 'dl-a')]);
+    const rows = await t.sql<{ balance: string }>(
+      `SELECT balance FROM accounts WHERE account_id IN ('dl-a', 'dl-b') ORDER BY account_id`,
+    );
+    expect(rows).toEqual([{ balance: '1' }, { balance: '1' }]);
+  });
+
+  it('joins an outer unit of work instead of nesting a transaction', async () => {
+    await expect(
+      runner.run(async (outer) => {
+        await runner.run((inner) => {
+          expect(inner).toBe(outer);
+          return insertAccount(inner, 'tr-joined');
+        });
+        throw new Error('outer fails');
+      }),
+    ).rejects.toThrow('outer fails');
+    expect(await exists('tr-joined')).toBe(false);
+  });
+
+  it('locks rows with FOR UPDATE in key order and returns only existing rows', async () => {
+    await t.sql(`INSERT INTO accounts (account_id, created_at) VALUES ('lk-2', 1), ('lk-1', 1)`);
+    const rows = await runner.run((m) =>
+      runner.lockForUpdate(m, Account, 'accountId', ['lk-2', 'missing', 'lk-1', 'lk-2']),
+    );
+    expect(rows.map((r) => r.accountId)).toEqual(['lk-1', 'lk-2']);
+  });
+});

@@ -1,0 +1,117 @@
+import { Cluster } from './support/cluster';
+import { call, describeReply, openAccounts } from './support/http';
+import { balances, ledgerViolations, totalBalance } from './support/ledger-checks';
+import { Load } from './support/load';
+import { Service } from './support/service';
+import { pick, randomInt, waitFor } from './support/util';
+
+/**
+ * kill -9 under load: the service dies between any two instructions, in the middle of
+ * transactions. What it acknowledged must survive whole; what it did not must not be half there.
+ */
+describe('kill -9 under load', () => {
+  let cluster: Cluster;
+  const database = 'faults_kill9';
+  const accounts = Array.from({ length: 8 }, (_, i) => `k9-${i}`);
+  const initial = 1_000_000;
+
+  beforeAll(async () => {
+    cluster = await Cluster.create();
+  });
+  afterAll(async () => {
+    await Service.killAll();
+    await cluster?.dispose();
+  });
+
+  it('keeps every 201-acknowledged transfer, with both entries, after a restart', async () => {
+    const url = await cluster.createDatabase(database);
+    // The pool is larger than the load's concurrency: a 503 for a pool wait past its timeout on
+    // a busy machine would be overload, not the fault under test.
+    const env = { DB_POOL_SIZE: '20' };
+    const first = await Service.start(url, env);
+    await openAccounts(first.baseUrl, accounts, initial);
+
+    interface Transfer {
+      sourceAccountId: string;
+      targetAccountId: string;
+      amount: number;
+    }
+    const load = new Load<Transfer>({
+      workers: 16,
+      maxRequests: 20_000,
+      target: () => first.baseUrl,
+      next: () => {
+        const source = pick(accounts);
+        const target = pick(accounts.filter((a) => a !== source));
+        const tag = { sourceAccountId: source, targetAccountId: target, amount: randomInt(1, 500) };
+        return { method: 'POST', path: '/transfers', body: tag, tag };
+      },
+    });
+    // Kill once plenty has been acknowledged, with requests certainly in flight.
+    await waitFor(
+      '150 acknowledged transfers',
+      () => (load.exchanges.filter((e) => e.reply.status === 201).length >= 150 ? true : undefined),
+      90_000,
+      20,
+    );
+    const inFlightAtKill = load.inFlight;
+    const exit = await first.kill();
+    load.stop();
+    await load.done;
+    expect(exit.signal).toBe('SIGKILL');
+    expect(inFlightAtKill).toBeGreaterThan(0);
+
+    const acked = load.exchanges.filter((e) => e.reply.status === 201);
+    const unexpected = load.exchanges.filter((e) => e.reply.status !== 201 && e.reply.status !== 0);
+    expect(unexpected.map((e) => describeReply(e.reply))).toEqual([]);
+
+    const second = await Service.start(url, env);
+    // Every acknowledged transfer is in the ledger, whole, exactly as it was acknowledged.
+    const missing: string[] = [];
+    for (const { request, reply } of acked) {
+      const body = reply.body as {
+        transactionId: string;
+        sourceBalance: number;
+        targetBalance: number;
+      };
+      const r = await call(second.baseUrl, 'GET', `/transactions/${body.transactionId}`);
+      const entries = (r.body as { entries?: Record<string, unknown>[] }).entries ?? [];
+      const out = entries.find((e) => e.type === 'TRANSFER_OUT');
+      const into = entries.find((e) => e.type === 'TRANSFER_IN');
+      const whole =
+        r.status === 200 &&
+        entries.length === 2 &&
+        out?.accountId === request.tag.sourceAccountId &&
+        out?.amount === -request.tag.amount &&
+        out?.balanceAfter === body.sourceBalance &&
+        into?.accountId === request.tag.targetAccountId &&
+        into?.amount === request.tag.amount &&
+        into?.balanceAfter === body.targetBalance;
+      if (!whole) missing.push(`${body.transactionId}: ${describeReply(r)}`);
+    }
+    expect(missing).toEqual([]);
+
+    // Nothing half-applied, every chain intact, money conserved.
+    expect(await ledgerViolations(cluster, database)).toEqual([]);
+    expect(await totalBalance(cluster, database)).toBe(accounts.length * initial);
+    const audit = await call(second.baseUrl, 'GET', '/audit');
+    expect(audit.status).toBe(200);
+    expect(audit.body).toMatchObject({
+      ok: true,
+      mismatches: [],
+      totalBalance: accounts.length * initial,
+    });
+
+    // Locks of the killed transactions are gone: the same accounts move again at once.
+    const before = await balances(cluster, database);
+    const after = await call(second.baseUrl, 'POST', '/transfers', {
+      body: { sourceAccountId: accounts[0], targetAccountId: accounts[1], amount: 1 },
+    });
+    expect(after.status).toBe(201);
+    expect(after.body).toMatchObject({
+      sourceBalance: before.get(accounts[0])! - 1,
+      targetBalance: before.get(accounts[1])! + 1,
+    });
+    await second.kill();
+  });
+});

@@ -1,0 +1,63 @@
+import { call, CallOptions, Reply } from './http';
+
+export interface PlannedRequest<T> {
+  method: string;
+  path: string;
+  body?: unknown;
+  options?: CallOptions;
+  /** What the test needs to remember about this request (e.g. its unique amount). */
+  tag: T;
+}
+
+export interface Exchange<T> {
+  request: PlannedRequest<T>;
+  reply: Reply;
+}
+
+/**
+ * Closed-loop load: `workers` concurrent clients, each sending its next request as soon as the
+ * previous one is answered, against 127.0.0.1 only. Bounded by `maxRequests` and by `stop()`;
+ * never throws (network errors are replies with status 0).
+ */
+export class Load<T> {
+  readonly exchanges: Exchange<T>[] = [];
+  inFlight = 0;
+  private issued = 0;
+  private stopped = false;
+  readonly done: Promise<void>;
+
+  constructor(
+    private readonly options: {
+      workers: number;
+      maxRequests: number;
+      target: () => string;
+      next: (index: number) => PlannedRequest<T>;
+    },
+  ) {
+    this.done = Promise.all(Array.from({ length: options.workers }, () => this.worker())).then(
+      () => undefined,
+    );
+  }
+
+  /** No new requests after this; the ones in flight still complete. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  get count(): number {
+    return this.exchanges.length;
+  }
+
+  private async worker(): Promise<void> {
+    while (!this.stopped && this.issued < this.options.maxRequests) {
+      const request = this.options.next(this.issued++);
+      this.inFlight++;
+      const reply = await call(this.options.target(), request.method, request.path, {
+        ...request.options,
+        body: request.body,
+      });
+      this.inFlight--;
+      this.exchanges.push({ request, reply });
+    }
+  }
+}
