@@ -2,6 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { json } from 'express';
 import { bodyParserErrorHandler } from './common/errors/problem-details.filter';
 import { answerClientErrorsWithProblems } from './common/http/client-error';
+import { rejectDeepJson } from './common/http/json-depth';
 import { requestIdMiddleware } from './common/http/request-id';
 import { createValidationPipe } from './common/http/validation';
 import { setupObservability } from './observability/observability.setup';
@@ -20,11 +21,11 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   const observability = setupObservability(app);
   app.use(requestIdMiddleware);
   app.use(observability.requestLogging, observability.requestMetrics);
-  // JSON only, 1 MB at most; parse errors become problem+json right here, before routing.
+  // JSON only, 1 MB and 32 levels deep at most; parse errors become problem+json right here, before routing.
   app.use(
     json({ limit: BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }),
   );
-  app.use(bodyParserErrorHandler);
+  app.use(rejectDeepJson, bodyParserErrorHandler);
   app.use(observability.requestContext);
   app.useGlobalPipes(createValidationPipe());
   setupOpenApi(app);

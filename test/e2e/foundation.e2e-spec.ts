@@ -72,6 +72,35 @@ describe('foundation', () => {
       expect(res.body).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
     });
 
+    it.each(['/accounts', '/deposits', '/withdrawals', '/transfers', '/payments'])(
+      'a body nested thousands of levels deep → 400 VALIDATION_FAILED on POST %s',
+      async (path) => {
+        const deepArray = '['.repeat(5000) + ']'.repeat(5000);
+        const deepObject = '{"amount":'.repeat(3000) + '1' + '}'.repeat(3000);
+        for (const body of [deepArray, deepObject]) {
+          const res = await http()
+            .post(path)
+            .set('Content-Type', 'application/json')
+            .send(body)
+            .expect(400);
+          expect(res.headers['content-type']).toMatch(PROBLEM);
+          expect(res.body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+          expect(res.body.detail).toMatch(/deeper than 32 levels/);
+        }
+      },
+    );
+
+    it('a body exactly 32 levels deep still reaches validation', async () => {
+      const body = '{"accountId":'.repeat(31) + '[]' + '}'.repeat(31);
+      const res = await http()
+        .post('/accounts')
+        .set('Content-Type', 'application/json')
+        .send(body)
+        .expect(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+      expect(res.body.detail).not.toMatch(/deeper than/);
+    });
+
     it('every response carries X-Request-Id, echoing a valid client id', async () => {
       const generated = await http().get('/health');
       expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
