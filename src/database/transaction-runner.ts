@@ -39,6 +39,13 @@ export function backoffDelay(attempt: number, policy: RetryPolicy, random = Math
 
 export type RetryListener = (sqlState: string) => void;
 
+/** The running unit of work, as seen by code called inside it. */
+interface UnitOfWork {
+  manager: EntityManager;
+  /** Run once the unit has committed; dropped when it rolls back (or is retried). */
+  afterCommit: (() => void)[];
+}
+
 /**
  * The only code that opens a QueryRunner. A unit of work runs in one READ COMMITTED
  * transaction and receives an EntityManager bound to it, never the QueryRunner itself.
@@ -48,11 +55,13 @@ export type RetryListener = (sqlState: string) => void;
  *   last retryable one, is re-thrown as it was (never a rollback error in its place).
  * - Nesting: a `run` inside a running unit joins the outer transaction (same manager), so a
  *   caller such as the idempotency layer can wrap a service call in one atomic unit.
+ * - `afterCommit`: side effects that must only happen for committed work (metrics) wait for
+ *   the outermost commit, and are dropped with a rolled-back or retried attempt.
  */
 @Injectable()
 export class TransactionRunner {
   private readonly logger = new Logger(TransactionRunner.name);
-  private readonly current = new AsyncLocalStorage<EntityManager>();
+  private readonly current = new AsyncLocalStorage<UnitOfWork>();
   private readonly retryListeners: RetryListener[] = [];
 
   constructor(
@@ -70,15 +79,17 @@ export class TransactionRunner {
     options: { isolationLevel?: IsolationLevel } = {},
   ): Promise<T> {
     const outer = this.current.getStore();
-    if (outer) return work(outer);
+    if (outer) return work(outer.manager);
 
     for (let attempt = 1; ; attempt++) {
       const queryRunner = this.dataSource.createQueryRunner();
       try {
         await queryRunner.connect();
         await queryRunner.startTransaction(options.isolationLevel);
-        const result = await this.current.run(queryRunner.manager, () => work(queryRunner.manager));
+        const unit: UnitOfWork = { manager: queryRunner.manager, afterCommit: [] };
+        const result = await this.current.run(unit, () => work(unit.manager));
         await queryRunner.commitTransaction();
+        this.runAfterCommit(unit);
         return result;
       } catch (error) {
         if (queryRunner.isTransactionActive) {
@@ -94,6 +105,27 @@ export class TransactionRunner {
         await new Promise((r) => setTimeout(r, backoffDelay(attempt, this.policy)));
       } finally {
         await queryRunner.release();
+      }
+    }
+  }
+
+  /**
+   * Defers `callback` until the running unit of work has committed; it never runs if the unit
+   * rolls back, and runs once even if the unit was retried. Outside a unit it runs at once
+   * (there is nothing to wait for). The callback must be cheap; a throw is logged, not raised.
+   */
+  afterCommit(callback: () => void): void {
+    const unit = this.current.getStore();
+    if (unit) unit.afterCommit.push(callback);
+    else this.runAfterCommit({ afterCommit: [callback] });
+  }
+
+  private runAfterCommit(unit: Pick<UnitOfWork, 'afterCommit'>): void {
+    for (const callback of unit.afterCommit) {
+      try {
+        callback();
+      } catch (error) {
+        this.logger.warn(`after-commit callback failed: ${String(error)}`);
       }
     }
   }

@@ -83,8 +83,8 @@ export class PostingsService {
   }
 
   /**
-   * Observes posted lines (metrics). Called after the statement succeeded, before commit:
-   * a listener must be cheap and must not throw.
+   * Observes posted lines (metrics), once the movement's unit of work has committed: a
+   * movement rolled back or retried is not reported. A listener must be cheap.
    */
   onPosted(listener: (lines: readonly PostingLine[]) => void): void {
     this.postedListeners.push(listener);
@@ -170,7 +170,11 @@ export class PostingsService {
       account.balance = balance;
       account.lastEntryAt = Math.max(account.lastEntryAt, timestamp);
     }
-    for (const listener of this.postedListeners) listener(lines);
+    if (this.postedListeners.length > 0) {
+      this.transactions.afterCommit(() => {
+        for (const listener of this.postedListeners) listener(lines);
+      });
+    }
     return { movementId, timestamp, balances };
   }
 

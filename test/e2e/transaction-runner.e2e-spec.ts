@@ -94,6 +94,35 @@ describe('TransactionRunner on real PostgreSQL', () => {
     expect(rows).toEqual([{ balance: '1' }, { balance: '1' }]);
   });
 
+  it('runs afterCommit callbacks once, after the outermost commit, never for rolled-back work', async () => {
+    const seen: string[] = [];
+    let attempts = 0;
+    await runner.run(async (m) => {
+      attempts += 1;
+      runner.afterCommit(() => seen.push(`attempt ${attempts}`));
+      await runner.run((inner) => {
+        runner.afterCommit(() => seen.push(`nested in attempt ${attempts}`));
+        return inner.query('SELECT 1');
+      });
+      await insertAccount(m, `tr-after-${attempts}`);
+      expect(seen).toEqual([]);
+      if (attempts < 2) throw new SerializationFailure('retry me');
+    });
+    expect(seen).toEqual(['attempt 2', 'nested in attempt 2']);
+
+    await expect(
+      runner.run(async (m) => {
+        runner.afterCommit(() => seen.push('rolled back'));
+        await m.query('SELECT 1');
+        throw new Error('business rule');
+      }),
+    ).rejects.toThrow('business rule');
+    expect(seen).toEqual(['attempt 2', 'nested in attempt 2']);
+
+    runner.afterCommit(() => seen.push('outside a unit'));
+    expect(seen).toEqual(['attempt 2', 'nested in attempt 2', 'outside a unit']);
+  });
+
   it('joins an outer unit of work instead of nesting a transaction', async () => {
     await expect(
       runner.run(async (outer) => {

@@ -34,8 +34,7 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
  *
  * Every label value is bounded: route patterns (never raw URLs), HTTP methods and statuses,
  * entry types, SQLSTATEs. Movement counters come from PostingsService.onPosted, which fires
- * after the posting statement, before commit: a movement rolled back afterwards (rare: a
- * retried or failed unit of work) is still counted.
+ * after commit: a movement rolled back or retried is not counted.
  */
 @Injectable()
 export class MetricsService {
