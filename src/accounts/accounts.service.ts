@@ -6,7 +6,7 @@ import { Clock } from '../common/clock/clock';
 import { AccountNotFoundException, DomainException } from '../common/errors/domain.exception';
 import { decodeCursor, Page, PageQueryDto, toPage } from '../common/http/pagination';
 import { DEFAULT_CURRENCY } from '../common/money';
-import { TransactionRunner } from '../database/transaction-runner';
+import { TransactionRunner, XACT_ID_SQL } from '../database/transaction-runner';
 import { LedgerQueries } from '../ledger/ledger-queries.service';
 import { PostingsService } from '../ledger/postings.service';
 import { Account } from './account.entity';
@@ -41,11 +41,13 @@ export class AccountsService {
         .into(Account)
         .values({ accountId, currency, createdAt, balance: 0, lastEntryAt: createdAt })
         .orIgnore()
-        .returning(['accountId'])
+        .returning(`account_id, ${XACT_ID_SQL} AS xact_id`)
         .execute();
-      if ((inserted.raw as unknown[]).length === 0) {
+      const [created] = inserted.raw as { xact_id: string }[];
+      if (!created) {
         throw new DomainException('ACCOUNT_EXISTS', `Account ${accountId} already exists.`);
       }
+      this.transactions.noteTransactionId(created.xact_id);
       const account: Account = {
         accountId,
         currency,

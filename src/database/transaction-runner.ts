@@ -9,7 +9,7 @@ import {
   ValueTransformer,
 } from 'typeorm';
 import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
-import { isRetryableTransactionError, sqlState } from './pg-errors';
+import { isConnectionError, isRetryableTransactionError, sqlState } from './pg-errors';
 
 export interface RetryPolicy {
   maxAttempts: number;
@@ -44,7 +44,17 @@ interface UnitOfWork {
   manager: EntityManager;
   /** Run once the unit has committed; dropped when it rolls back (or is retried). */
   afterCommit: (() => void)[];
+  /** PostgreSQL's id of the transaction, once a statement has reported it (see XACT_ID_SQL). */
+  xactId?: string;
 }
+
+/**
+ * Select this (e.g. `RETURNING …, ${XACT_ID_SQL} AS xact_id`) in a statement of a unit of work
+ * and hand the value to `TransactionRunner.noteTransactionId`: if the connection then dies
+ * while COMMIT is in flight, the runner can still learn whether the transaction committed.
+ */
+export const XACT_ID_SQL = 'pg_current_xact_id()::text';
+const XACT_ID_ALIAS = '__xact_id';
 
 /**
  * The only code that opens a QueryRunner. A unit of work runs in one READ COMMITTED
@@ -57,6 +67,10 @@ interface UnitOfWork {
  *   caller such as the idempotency layer can wrap a service call in one atomic unit.
  * - `afterCommit`: side effects that must only happen for committed work (metrics) wait for
  *   the outermost commit, and are dropped with a rolled-back or retried attempt.
+ * - A lost COMMIT reply: when the connection dies while COMMIT is in flight, the outcome is
+ *   unknown to the client. If the unit noted its transaction id, the runner asks PostgreSQL
+ *   on another connection (`pg_xact_status`): committed means success, as if the reply had
+ *   arrived; otherwise the connection error stands (nothing changed, 503 for the client).
  */
 @Injectable()
 export class TransactionRunner {
@@ -88,7 +102,11 @@ export class TransactionRunner {
         await queryRunner.startTransaction(options.isolationLevel);
         const unit: UnitOfWork = { manager: queryRunner.manager, afterCommit: [] };
         const result = await this.current.run(unit, () => work(unit.manager));
-        await queryRunner.commitTransaction();
+        try {
+          await queryRunner.commitTransaction();
+        } catch (commitError) {
+          if (!(await this.committedDespite(commitError, unit.xactId))) throw commitError;
+        }
         this.runAfterCommit(unit);
         return result;
       } catch (error) {
@@ -107,6 +125,44 @@ export class TransactionRunner {
         await queryRunner.release();
       }
     }
+  }
+
+  /** Records the id of the running unit's transaction (a value selected as XACT_ID_SQL). */
+  noteTransactionId(xactId: unknown): void {
+    const unit = this.current.getStore();
+    if (unit && typeof xactId === 'string') unit.xactId = xactId;
+  }
+
+  /**
+   * After COMMIT failed on a dead connection: did the transaction commit anyway (the reply
+   * was lost, not the commit)? Asked on another connection, waiting briefly while the
+   * transaction is still in progress. Unknown (no id noted, database unreachable) is false.
+   */
+  private async committedDespite(error: unknown, xactId: string | undefined): Promise<boolean> {
+    if (xactId === undefined || !isConnectionError(error)) return false;
+    for (let check = 1; check <= 20; check++) {
+      let status: string | undefined;
+      try {
+        const rows: { status: string | null }[] = await this.dataSource.query(
+          'SELECT pg_xact_status($1::xid8) AS status',
+          [xactId],
+        );
+        status = rows[0]?.status ?? undefined;
+      } catch (checkError) {
+        this.logger.warn(
+          `COMMIT of transaction ${xactId} failed (${String(error)}); its outcome could not be checked: ${String(checkError)}`,
+        );
+        return false;
+      }
+      if (status !== 'in progress') {
+        this.logger.warn(
+          `COMMIT of transaction ${xactId} failed (${String(error)}); PostgreSQL reports it ${status ?? 'unknown'}`,
+        );
+        return status === 'committed';
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return false;
   }
 
   /**
@@ -170,6 +226,7 @@ export class TransactionRunner {
     const rows = await this.queryPrepared<Record<string, unknown>>(manager, lock.statement, [
       [...new Set(keys)],
     ]);
+    if (rows.length > 0) this.noteTransactionId(rows[0][XACT_ID_ALIAS]);
     return rows.map((row) => {
       const target = lock.create();
       for (const column of lock.columns) {
@@ -207,7 +264,8 @@ export class TransactionRunner {
       statement: {
         name: `lock_${metadata.tableName}_${key.databaseName}`,
         text:
-          `SELECT ${columns.map((c) => quote(c.databaseName)).join(', ')}` +
+          `SELECT ${columns.map((c) => quote(c.databaseName)).join(', ')},` +
+          ` ${XACT_ID_SQL} AS "${XACT_ID_ALIAS}"` +
           ` FROM ${quote(metadata.tableName)} WHERE ${quote(key.databaseName)} = ANY($1)` +
           ` ORDER BY ${quote(key.databaseName)} FOR UPDATE`,
       },

@@ -5,12 +5,13 @@ import { Account } from '../accounts/account.entity';
 import { Clock } from '../common/clock/clock';
 import { AccountNotFoundException, DomainException } from '../common/errors/domain.exception';
 import { MAX_BALANCE } from '../common/money';
-import { TransactionRunner } from '../database/transaction-runner';
+import { TransactionRunner, XACT_ID_SQL } from '../database/transaction-runner';
 import { EntryType } from './ledger-entry.entity';
 
 /**
  * Balances and entries of one movement in ONE statement (a data-modifying CTE), sent as a
  * prepared statement: fewer round trips and no re-planning while the row locks are held.
+ * It returns the transaction's id, so a lost COMMIT reply can be resolved (TransactionRunner).
  */
 const POST_MOVEMENT = {
   name: 'ledger_post_movement',
@@ -28,7 +29,8 @@ const POST_MOVEMENT = {
          FROM unnest($5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::text[])
               WITH ORDINALITY AS e(account_id, operation, amount, balance_after, counterparty,
                                    payment_ref, ord)
-        ORDER BY e.ord`,
+        ORDER BY e.ord
+       RETURNING ${XACT_ID_SQL} AS xact_id`,
 };
 
 /** One line of a movement: a signed amount on one account. */
@@ -152,18 +154,23 @@ export class PostingsService {
       balanceAfter.push(after);
     }
     const touched = [...balances.keys()];
-    await this.transactions.queryPrepared(manager, POST_MOVEMENT, [
-      touched,
-      touched.map((id) => balances.get(id)),
-      timestamp,
-      movementId,
-      lines.map((l) => l.accountId),
-      lines.map((l) => l.type),
-      lines.map((l) => l.amount),
-      balanceAfter,
-      lines.map((l) => l.counterpartyAccountId ?? null),
-      lines.map((l) => l.paymentId ?? null),
-    ]);
+    const posted = await this.transactions.queryPrepared<{ xact_id: string }>(
+      manager,
+      POST_MOVEMENT,
+      [
+        touched,
+        touched.map((id) => balances.get(id)),
+        timestamp,
+        movementId,
+        lines.map((l) => l.accountId),
+        lines.map((l) => l.type),
+        lines.map((l) => l.amount),
+        balanceAfter,
+        lines.map((l) => l.counterpartyAccountId ?? null),
+        lines.map((l) => l.paymentId ?? null),
+      ],
+    );
+    this.transactions.noteTransactionId(posted[0]?.xact_id);
 
     for (const [id, balance] of balances) {
       const account = locked.accounts.get(id)!;

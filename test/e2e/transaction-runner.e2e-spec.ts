@@ -1,6 +1,7 @@
-import { DataSource, EntityManager } from 'typeorm';
+import request from 'supertest';
+import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { Account } from '../../src/accounts/account.entity';
-import { TransactionRunner } from '../../src/database/transaction-runner';
+import { TransactionRunner, XACT_ID_SQL } from '../../src/database/transaction-runner';
 import { createTestApp, TestApp } from '../support/test-app';
 
 class SerializationFailure extends Error {
@@ -142,5 +143,106 @@ describe('TransactionRunner on real PostgreSQL', () => {
       runner.lockForUpdate(m, Account, 'accountId', ['lk-2', 'missing', 'lk-1', 'lk-2']),
     );
     expect(rows.map((r) => r.accountId)).toEqual(['lk-1', 'lk-2']);
+  });
+
+  describe('when the connection dies while COMMIT is in flight', () => {
+    const lostReply = () =>
+      new QueryFailedError('COMMIT', [], new Error('Connection terminated unexpectedly'));
+
+    /** A runner whose COMMIT does `outcome` (really commit, or really roll back), then fails as if the reply were lost. */
+    function runnerLosingCommitReply(outcome: 'COMMIT' | 'ROLLBACK'): TransactionRunner {
+      const dataSource = t.app.get(DataSource);
+      const flaky = Object.create(dataSource) as DataSource;
+      flaky.createQueryRunner = () => {
+        const queryRunner = dataSource.createQueryRunner();
+        queryRunner.commitTransaction = async () => {
+          await queryRunner.query(outcome);
+          throw lostReply();
+        };
+        return queryRunner;
+      };
+      return new TransactionRunner(flaky, { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 });
+    }
+
+    const balance = async (id: string) =>
+      Number((await t.sql(`SELECT balance FROM accounts WHERE account_id = $1`, [id]))[0].balance);
+
+    it('answers success when PostgreSQL reports the transaction committed', async () => {
+      await t.sql(`INSERT INTO accounts (account_id, created_at) VALUES ('lost-ok', 1)`);
+      const flaky = runnerLosingCommitReply('COMMIT');
+      const committed: string[] = [];
+      const result = await flaky.run(async (m) => {
+        await flaky.lockForUpdate(m, Account, 'accountId', ['lost-ok']);
+        await m.query(`UPDATE accounts SET balance = 5 WHERE account_id = 'lost-ok'`);
+        flaky.afterCommit(() => committed.push('lost-ok'));
+        return 'done';
+      });
+      expect(result).toBe('done');
+      expect(committed).toEqual(['lost-ok']);
+      expect(await balance('lost-ok')).toBe(5);
+    });
+
+    it('keeps the connection error when PostgreSQL reports it rolled back', async () => {
+      await t.sql(`INSERT INTO accounts (account_id, created_at) VALUES ('lost-rb', 1)`);
+      const flaky = runnerLosingCommitReply('ROLLBACK');
+      const committed: string[] = [];
+      await expect(
+        flaky.run(async (m) => {
+          await flaky.lockForUpdate(m, Account, 'accountId', ['lost-rb']);
+          await m.query(`UPDATE accounts SET balance = 5 WHERE account_id = 'lost-rb'`);
+          flaky.afterCommit(() => committed.push('lost-rb'));
+        }),
+      ).rejects.toThrow('Connection terminated unexpectedly');
+      expect(committed).toEqual([]);
+      expect(await balance('lost-rb')).toBe(0);
+    });
+
+    it('keeps the connection error when the unit never noted its transaction id', async () => {
+      const flaky = runnerLosingCommitReply('COMMIT');
+      await expect(flaky.run((m) => insertAccount(m, 'lost-unknown'))).rejects.toThrow(
+        'Connection terminated unexpectedly',
+      );
+    });
+
+    it('notes the id from any statement that selects it', async () => {
+      const flaky = runnerLosingCommitReply('COMMIT');
+      await flaky.run(async (m) => {
+        const [row] = await m.query<{ xact_id: string }[]>(
+          `INSERT INTO accounts (account_id, created_at) VALUES ('lost-noted', 1) RETURNING ${XACT_ID_SQL} AS xact_id`,
+        );
+        flaky.noteTransactionId(row.xact_id);
+      });
+      expect(await exists('lost-noted')).toBe(true);
+    });
+
+    it('every write path of the API notes its transaction id', async () => {
+      const appRunner = t.app.get(TransactionRunner);
+      const noted = jest.spyOn(appRunner, 'noteTransactionId');
+      const http = () => request(t.app.getHttpServer());
+      const posts: [string, object][] = [
+        ['/accounts', { accountId: 'xid-a' }],
+        ['/accounts', { accountId: 'xid-b', initialDeposit: 1000 }],
+        ['/deposits', { accountId: 'xid-a', amount: 500 }],
+        ['/withdrawals', { accountId: 'xid-a', amount: 100 }],
+        ['/transfers', { sourceAccountId: 'xid-b', targetAccountId: 'xid-a', amount: 100 }],
+        ['/payments', { accountId: 'xid-a', amount: 100 }],
+      ];
+      try {
+        for (const [path, body] of posts) {
+          noted.mockClear();
+          await http().post(path).send(body).expect(201);
+          const ids = noted.mock.calls.map(([id]) => id);
+          expect({
+            path,
+            noted: ids.length > 0 && ids.every((id) => /^\d+$/.test(String(id))),
+          }).toEqual({
+            path,
+            noted: true,
+          });
+        }
+      } finally {
+        noted.mockRestore();
+      }
+    });
   });
 });
