@@ -21,7 +21,8 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   const observability = setupObservability(app);
   app.use(requestIdMiddleware);
   app.use(observability.requestLogging, observability.requestMetrics);
-  // JSON only, 1 MB and 32 levels deep at most; parse errors become problem+json right here, before routing.
+  // JSON only, 1 MB and 32 levels deep at most; parse errors and deeper bodies become
+  // problem+json right here, before routing.
   app.use(
     json({ limit: BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }),
   );
