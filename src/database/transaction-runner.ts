@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
   DataSource,
@@ -120,7 +121,7 @@ export class TransactionRunner {
         }
         const state = sqlState(error) ?? 'unknown';
         for (const listener of this.retryListeners) listener(state);
-        await new Promise((r) => setTimeout(r, backoffDelay(attempt, this.policy)));
+        await sleep(backoffDelay(attempt, this.policy));
       } finally {
         await queryRunner.release();
       }
@@ -160,7 +161,7 @@ export class TransactionRunner {
         );
         return status === 'committed';
       }
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
     return false;
   }
