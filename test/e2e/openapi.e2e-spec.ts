@@ -542,11 +542,36 @@ describe('OpenAPI document (/docs-json)', () => {
   }
   const contractIt = contractAvailable ? it : it.skip;
 
-  contractIt('documents every endpoint of ../shared/API.md', () => {
+  /**
+   * Endpoints of the v1.1 contract whose issues are still open (account controls #16, holds
+   * #17, refunds and reversals #18, events and webhooks #20). The test below requires the
+   * undocumented set to be EXACTLY this list: an endpoint that lands must leave it, and no
+   * other contract endpoint may go missing.
+   */
+  const NOT_YET_BUILT = [
+    'PATCH /accounts/{accountId}',
+    'POST /accounts/{accountId}/freeze',
+    'POST /accounts/{accountId}/unfreeze',
+    'POST /accounts/{accountId}/close',
+    'POST /holds',
+    'POST /holds/{holdId}/capture',
+    'POST /holds/{holdId}/void',
+    'GET /holds/{holdId}',
+    'GET /accounts/{accountId}/holds',
+    'POST /payments/{paymentId}/refunds',
+    'POST /transactions/{transactionId}/reversals',
+    'GET /events',
+    'POST /webhook-endpoints',
+    'DELETE /webhook-endpoints/{endpointId}',
+    'GET /webhook-endpoints/{endpointId}/deliveries',
+  ];
+
+  contractIt('documents every endpoint of ../shared/API.md (but those of open issues)', () => {
     const rows = readContract();
     expect(rows.length).toBeGreaterThanOrEqual(14);
     const documented = documentedRoutes(doc);
-    expect(rows.map((r) => r.route).filter((route) => !documented.includes(route))).toEqual([]);
+    const undocumented = rows.map((r) => r.route).filter((route) => !documented.includes(route));
+    expect(undocumented.sort()).toEqual([...NOT_YET_BUILT].sort());
   });
 
   contractIt('documents, for every endpoint, each error code API.md lists for it', () => {
