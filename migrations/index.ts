@@ -2,6 +2,7 @@ import { CreateLedgerSchema1763700000000 } from './1763700000000-CreateLedgerSch
 import { CreatePaymentsAndCashbacks1763700000001 } from './1763700000001-CreatePaymentsAndCashbacks';
 import { CreateIdempotencyKeys1763700000002 } from './1763700000002-CreateIdempotencyKeys';
 import { AddPendingCreditsToAccounts1763700000003 } from './1763700000003-AddPendingCreditsToAccounts';
+import { RenameCashbacksToScheduledCredits1763700000004 } from './1763700000004-RenameCashbacksToScheduledCredits';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the app, the tests (ts-jest)
@@ -12,4 +13,5 @@ export const MIGRATIONS = [
   CreatePaymentsAndCashbacks1763700000001,
   CreateIdempotencyKeys1763700000002,
   AddPendingCreditsToAccounts1763700000003,
+  RenameCashbacksToScheduledCredits1763700000004,
 ];

@@ -1,9 +1,10 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AccountIdParamDto } from '../common/http/account-id-param.dto';
 import { ApiProblems, ApiSuccess } from '../common/http/api-docs';
 import { Page, PageQueryDto } from '../common/http/pagination';
 import { AccountsService } from './accounts.service';
-import { AccountIdParamDto, BalanceQueryDto } from './dto/account-params.dto';
+import { BalanceQueryDto } from './dto/account-params.dto';
 import { AccountDto, AccountPageDto, BalanceDto } from './dto/account.dto';
 import { CreateAccountDto } from './dto/create-account.dto';
 

@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { LedgerModule } from '../ledger/ledger.module';
-import { Account } from './account.entity';
 import { AccountsController } from './accounts.controller';
 import { AccountsService } from './accounts.service';
 
+/** The /accounts API. Accounts are opened and read through the ledger, which owns their rows. */
 @Module({
-  imports: [TypeOrmModule.forFeature([Account]), LedgerModule],
+  imports: [LedgerModule],
   controllers: [AccountsController],
   providers: [AccountsService],
 })

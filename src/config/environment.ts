@@ -73,6 +73,24 @@ export class Environment {
   @Max(200)
   DB_POOL_SIZE = 10;
 
+  /** Commands decided and committed together in one ledger batch, at most. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  LEDGER_MAX_BATCH = 256;
+
+  /**
+   * Ledger batches running at once (each holds one pool connection). While they run, arriving
+   * commands queue and form the next batch: there is no timer, so an idle service commits a
+   * batch of one at once. Must leave pool connections for reads: at most DB_POOL_SIZE − 1.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  LEDGER_BATCHES_IN_FLIGHT = 2;
+
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
 }
@@ -81,6 +99,11 @@ export class Environment {
 export function validateEnvironment(raw: Record<string, unknown>): Environment {
   const env = plainToInstance(Environment, raw, { exposeDefaultValues: true });
   const errors = validateSync(env, { whitelist: false, forbidUnknownValues: false });
+  if (errors.length === 0 && env.LEDGER_BATCHES_IN_FLIGHT >= env.DB_POOL_SIZE) {
+    throw new Error(
+      `Invalid configuration:\n  LEDGER_BATCHES_IN_FLIGHT=${env.LEDGER_BATCHES_IN_FLIGHT}: must be below DB_POOL_SIZE (${env.DB_POOL_SIZE}), so reads keep a connection`,
+    );
+  }
   if (errors.length > 0) {
     const lines = errors.map((e) => {
       const value = e.property === 'DATABASE_URL' ? '<hidden>' : JSON.stringify(e.value);

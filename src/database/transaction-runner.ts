@@ -1,14 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import {
-  DataSource,
-  EntityManager,
-  EntityTarget,
-  ObjectLiteral,
-  QueryFailedError,
-  ValueTransformer,
-} from 'typeorm';
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
 import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 import { isConnectionError, isRetryableTransactionError, sqlState } from './pg-errors';
 
@@ -19,18 +12,6 @@ export interface RetryPolicy {
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 5, maxDelayMs: 200 };
-export const RETRY_POLICY = Symbol('RETRY_POLICY');
-
-/** A statement sent as a named prepared statement: parsed and planned once per connection. */
-export interface PreparedStatement {
-  /** Unique per distinct SQL text. */
-  name: string;
-  text: string;
-}
-
-interface PgClient {
-  query<R>(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: R[] }>;
-}
 
 /** Full jitter: a random delay up to an exponentially growing, capped ceiling. */
 export function backoffDelay(attempt: number, policy: RetryPolicy, random = Math.random): number {
@@ -55,7 +36,6 @@ interface UnitOfWork {
  * while COMMIT is in flight, the runner can still learn whether the transaction committed.
  */
 export const XACT_ID_SQL = 'pg_current_xact_id()::text';
-const XACT_ID_ALIAS = '__xact_id';
 
 /**
  * The only code that opens a QueryRunner. A unit of work runs in one READ COMMITTED
@@ -79,10 +59,16 @@ export class TransactionRunner {
   private readonly current = new AsyncLocalStorage<UnitOfWork>();
   private readonly retryListeners: RetryListener[] = [];
 
-  constructor(
-    private readonly dataSource: DataSource,
-    @Optional() @Inject(RETRY_POLICY) private readonly policy: RetryPolicy = DEFAULT_RETRY,
-  ) {}
+  private policy: RetryPolicy = DEFAULT_RETRY;
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** A runner outside dependency injection with its own retry policy (tests, tools). */
+  static withRetryPolicy(dataSource: DataSource, policy: RetryPolicy): TransactionRunner {
+    const runner = new TransactionRunner(dataSource);
+    runner.policy = policy;
+    return runner;
+  }
 
   /** Called with the SQLSTATE each time a unit of work is retried (metrics hook). */
   onRetry(listener: RetryListener): void {
@@ -186,100 +172,4 @@ export class TransactionRunner {
       }
     }
   }
-
-  /**
-   * Runs a hot statement as a named prepared statement on the unit's connection: PostgreSQL
-   * parses and plans it once per connection instead of on every call (planning costs more
-   * than executing these short statements). Errors keep TypeORM's QueryFailedError shape.
-   * Only for a manager handed out by `run`.
-   */
-  async queryPrepared<R>(
-    manager: EntityManager,
-    statement: PreparedStatement,
-    values: unknown[],
-  ): Promise<R[]> {
-    const queryRunner = manager.queryRunner;
-    if (!queryRunner || !queryRunner.isTransactionActive) {
-      throw new Error('queryPrepared needs the manager of a running unit of work');
-    }
-    const client = (await queryRunner.connect()) as PgClient;
-    try {
-      return (await client.query<R>({ name: statement.name, text: statement.text, values })).rows;
-    } catch (error) {
-      throw new QueryFailedError(statement.text, values, error as Error);
-    }
-  }
-
-  /**
-   * Locks rows with `pessimistic_write` (SELECT … FOR UPDATE) in ONE query ordered by key.
-   * Every movement takes its locks in the same global order, so A→B and B→A running at once
-   * queue behind each other instead of deadlocking. Rows that do not exist are simply absent.
-   * The statement is built once per entity from TypeORM's metadata and sent prepared; rows are
-   * hydrated through the columns' transformers, as TypeORM would.
-   */
-  async lockForUpdate<T extends ObjectLiteral>(
-    manager: EntityManager,
-    entity: EntityTarget<T>,
-    keyProperty: keyof T & string,
-    keys: readonly string[],
-  ): Promise<T[]> {
-    const lock = this.lockStatement(manager, entity, keyProperty);
-    const rows = await this.queryPrepared<Record<string, unknown>>(manager, lock.statement, [
-      [...new Set(keys)],
-    ]);
-    if (rows.length > 0) this.noteTransactionId(rows[0][XACT_ID_ALIAS]);
-    return rows.map((row) => {
-      const target = lock.create();
-      for (const column of lock.columns) {
-        const raw = row[column.databaseName];
-        target[column.propertyName] = column.transformer ? column.transformer.from(raw) : raw;
-      }
-      return target as T;
-    });
-  }
-
-  private readonly lockStatements = new Map<
-    EntityTarget<ObjectLiteral>,
-    Map<string, LockStatement>
-  >();
-
-  private lockStatement(
-    manager: EntityManager,
-    entity: EntityTarget<ObjectLiteral>,
-    keyProperty: string,
-  ): LockStatement {
-    const byKey = this.lockStatements.get(entity) ?? new Map<string, LockStatement>();
-    this.lockStatements.set(entity, byKey);
-    const cached = byKey.get(keyProperty);
-    if (cached) return cached;
-    const metadata = manager.connection.getMetadata(entity);
-    const key = metadata.findColumnWithPropertyName(keyProperty);
-    if (!key) throw new Error(`${metadata.name} has no column ${keyProperty}`);
-    const columns = metadata.columns.map((c) => ({
-      databaseName: c.databaseName,
-      propertyName: c.propertyName,
-      transformer: Array.isArray(c.transformer) ? undefined : (c.transformer as ValueTransformer),
-    }));
-    const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
-    const built: LockStatement = {
-      statement: {
-        name: `lock_${metadata.tableName}_${key.databaseName}`,
-        text:
-          `SELECT ${columns.map((c) => quote(c.databaseName)).join(', ')},` +
-          ` ${XACT_ID_SQL} AS "${XACT_ID_ALIAS}"` +
-          ` FROM ${quote(metadata.tableName)} WHERE ${quote(key.databaseName)} = ANY($1)` +
-          ` ORDER BY ${quote(key.databaseName)} FOR UPDATE`,
-      },
-      columns,
-      create: () => metadata.create() as Record<string, unknown>,
-    };
-    byKey.set(keyProperty, built);
-    return built;
-  }
-}
-
-interface LockStatement {
-  statement: PreparedStatement;
-  columns: { databaseName: string; propertyName: string; transformer?: ValueTransformer }[];
-  create(): Record<string, unknown>;
 }

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Clock } from '../common/clock/clock';
 import { TransactionRunner } from '../database/transaction-runner';
-import { IdempotencyStore } from './idempotency.store';
+import { IdempotencyRepository } from './idempotency.repository';
 
 export const PURGE_INTERVAL_MS = 60_000;
 export const PURGE_BATCH_SIZE = 1000;
@@ -21,7 +21,7 @@ export class IdempotencyPurger implements OnApplicationBootstrap, OnModuleDestro
 
   constructor(
     private readonly transactions: TransactionRunner,
-    private readonly store: IdempotencyStore,
+    private readonly store: IdempotencyRepository,
     private readonly clock: Clock,
   ) {}
 

@@ -3,14 +3,17 @@ import type { Request, Response } from 'express';
 import { defer, lastValueFrom, map, Observable } from 'rxjs';
 import { PROBLEM_CONTENT_TYPE } from '../common/errors/problem';
 import { parseIdempotencyKey, requestFingerprint } from './idempotency-key';
+import { IdempotencyScope, runInIdempotencyScope } from './idempotency-scope';
 import { IdempotencyService } from './idempotency.service';
 
 export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
 
 /**
- * Global: every POST that carries an Idempotency-Key runs through IdempotencyService; any
- * other request passes through untouched. Interceptors run before pipes, so the body's
- * validation happens inside the unit of work and its 400 is stored like any other 4xx.
+ * Global: every POST that carries an Idempotency-Key runs its handler inside an idempotency
+ * scope; any other request passes through untouched. The code that runs the request's effects
+ * (the ledger engine) takes the key from the scope, stores the response in the same
+ * transaction as the effects, and leaves the answer in the scope. A handler that fails before
+ * that (a 400 from validation: interceptors run before pipes) gets its 4xx stored here.
  *
  * The response is sent as the stored string (Nest sends a string as it is), with the status
  * and content type set here, so a first answer and its replays are byte-for-byte equal.
@@ -28,14 +31,28 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (key === undefined) return next.handle();
 
     const res = http.getResponse<Response>();
-    const request = { key, fingerprint: requestFingerprint(req.method, req.originalUrl, req.body) };
-    // Nest has already applied the route's @HttpCode before interceptors run.
-    const successStatus = res.statusCode;
-    // next.handle() is called inside the unit of work, once per attempt: the handler then
-    // runs in its AsyncLocalStorage scope (so its TransactionRunner.run joins), and again
-    // from the start when the unit is retried.
-    const handle = () => lastValueFrom(next.handle(), { defaultValue: undefined });
-    return defer(() => this.idempotency.execute(request, successStatus, handle)).pipe(
+    const scope: IdempotencyScope = {
+      key,
+      fingerprint: requestFingerprint(req.method, req.originalUrl, req.body),
+      // Nest has already applied the route's @HttpCode before interceptors run.
+      successStatus: res.statusCode,
+    };
+    const answer = async () => {
+      try {
+        await runInIdempotencyScope(scope, () =>
+          lastValueFrom(next.handle(), { defaultValue: undefined }),
+        );
+      } catch (error) {
+        if (!scope.answer) return this.idempotency.answerFailure(scope, error);
+      }
+      if (!scope.answer) {
+        throw new Error(
+          `${req.method} ${req.originalUrl} answered without storing its Idempotency-Key`,
+        );
+      }
+      return scope.answer;
+    };
+    return defer(answer).pipe(
       map((response) => {
         res.status(response.statusCode);
         res.type(response.statusCode >= 400 ? PROBLEM_CONTENT_TYPE : 'application/json');

@@ -4,19 +4,16 @@ import { AppConfig } from '../config/app-config';
 import { validateEnvironment } from '../config/environment';
 import { TransactionRunner } from '../database/transaction-runner';
 import { IdempotencyService } from './idempotency.service';
-import { IdempotencyStore, StoredKey } from './idempotency.store';
+import { IdempotencyRepository, StoredKey } from './idempotency.repository';
 
 const NOW = 1_763_700_000_000;
-const request = { key: 'k-1', fingerprint: 'f-1' };
+const scope = { key: 'k-1', fingerprint: 'f-1', successStatus: 201 };
+const invalid = new DomainException('VALIDATION_FAILED', 'amount: is required', [
+  { field: 'amount', message: 'is required' },
+]);
 
 function setup() {
-  const queries: string[] = [];
-  const manager = {
-    query: jest.fn((sql: string) => {
-      queries.push(sql);
-      return Promise.resolve([]);
-    }),
-  } as unknown as EntityManager;
+  const manager = {} as EntityManager;
   // Each run is one "transaction" on the fake manager; no retries here.
   const transactions = {
     run: jest.fn(<T>(work: (m: EntityManager) => Promise<T>) => work(manager)),
@@ -32,11 +29,11 @@ function setup() {
   const config = new AppConfig(validateEnvironment({ IDEMPOTENCY_TTL_MS: '90000000' }));
   const service = new IdempotencyService(
     transactions,
-    store as unknown as IdempotencyStore,
+    store as unknown as IdempotencyRepository,
     clock,
     config,
   );
-  return { service, store, queries };
+  return { service, store };
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
@@ -50,35 +47,34 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
   return 'resolved';
 }
 
-describe('IdempotencyService', () => {
-  it('runs the handler once and stores its serialized result with the TTL', async () => {
+describe('IdempotencyService.answerFailure (a keyed request that failed before its key was stored)', () => {
+  it('stores the 4xx problem with the TTL and answers it', async () => {
     const { service, store } = setup();
-    const handle = jest.fn(() => Promise.resolve({ b: 1, a: 'x' }));
-    const response = await service.execute(request, 201, handle);
-    expect(response).toEqual({ statusCode: 201, body: '{"b":1,"a":"x"}', replayed: false });
-    expect(handle).toHaveBeenCalledTimes(1);
+    const answer = await service.answerFailure(scope, invalid);
+    expect(answer.statusCode).toBe(400);
+    expect(answer.replayed).toBe(false);
+    expect(JSON.parse(answer.body)).toMatchObject({ code: 'VALIDATION_FAILED', status: 400 });
     expect(store.insert).toHaveBeenCalledWith(
       expect.anything(),
       'k-1',
-      { statusCode: 201, body: '{"b":1,"a":"x"}', fingerprint: 'f-1' },
+      { statusCode: 400, body: answer.body, fingerprint: 'f-1' },
       NOW,
       NOW + 90_000_000,
     );
   });
 
-  it('replays a stored response without running the handler', async () => {
+  it('replays a stored response instead of storing another', async () => {
     const { service, store } = setup();
     store.lockAndFind.mockResolvedValue({
       locked: false,
       stored: { fingerprint: 'f-1', statusCode: 422, body: '{"code":"X"}' },
     });
-    const handle = jest.fn();
-    expect(await service.execute(request, 201, handle)).toEqual({
+    expect(await service.answerFailure(scope, invalid)).toEqual({
       statusCode: 422,
       body: '{"code":"X"}',
       replayed: true,
     });
-    expect(handle).not.toHaveBeenCalled();
+    expect(store.insert).not.toHaveBeenCalled();
   });
 
   it('refuses a stored key with another fingerprint', async () => {
@@ -87,28 +83,14 @@ describe('IdempotencyService', () => {
       locked: true,
       stored: { fingerprint: 'other', statusCode: 201, body: '{}' },
     });
-    expect(await codeOf(service.execute(request, 201, jest.fn()))).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(await codeOf(service.answerFailure(scope, invalid))).toBe('IDEMPOTENCY_KEY_REUSED');
   });
 
-  it('answers IN_PROGRESS when the key is locked and nothing is stored', async () => {
+  it('answers IN_PROGRESS when another transaction holds the key', async () => {
     const { service, store } = setup();
     store.lockAndFind.mockResolvedValue({ locked: false });
-    const handle = jest.fn();
-    expect(await codeOf(service.execute(request, 201, handle))).toBe('IDEMPOTENCY_KEY_IN_PROGRESS');
-    expect(handle).not.toHaveBeenCalled();
-  });
-
-  it('stores a 4xx problem after rolling back to the savepoint', async () => {
-    const { service, store, queries } = setup();
-    const handle = () => Promise.reject(new DomainException('INSUFFICIENT_FUNDS', 'no'));
-    const response = await service.execute(request, 201, handle);
-    expect(response.statusCode).toBe(422);
-    expect(JSON.parse(response.body)).toMatchObject({ code: 'INSUFFICIENT_FUNDS', detail: 'no' });
-    expect(queries).toEqual([
-      'SAVEPOINT idempotent_handler',
-      'ROLLBACK TO SAVEPOINT idempotent_handler',
-    ]);
-    expect(store.insert).toHaveBeenCalledTimes(1);
+    expect(await codeOf(service.answerFailure(scope, invalid))).toBe('IDEMPOTENCY_KEY_IN_PROGRESS');
+    expect(store.insert).not.toHaveBeenCalled();
   });
 
   it.each([
@@ -117,7 +99,8 @@ describe('IdempotencyService', () => {
     ['a 503', Object.assign(new Error('down'), { code: 'ECONNREFUSED' })],
   ])('never stores %s: it propagates as it is', async (_name, error) => {
     const { service, store } = setup();
-    await expect(service.execute(request, 201, () => Promise.reject(error))).rejects.toBe(error);
+    await expect(service.answerFailure(scope, error)).rejects.toBe(error);
+    expect(store.lockAndFind).not.toHaveBeenCalled();
     expect(store.insert).not.toHaveBeenCalled();
   });
 
@@ -126,7 +109,7 @@ describe('IdempotencyService', () => {
       const { service, store } = setup();
       store.insert.mockResolvedValue(false);
       store.find.mockResolvedValue({ fingerprint: 'f-1', statusCode: 201, body: '{"w":1}' });
-      expect(await service.execute(request, 201, () => Promise.resolve({}))).toEqual({
+      expect(await service.answerFailure(scope, invalid)).toEqual({
         statusCode: 201,
         body: '{"w":1}',
         replayed: true,
@@ -137,15 +120,13 @@ describe('IdempotencyService', () => {
       const { service, store } = setup();
       store.insert.mockResolvedValue(false);
       store.find.mockResolvedValue({ fingerprint: 'other', statusCode: 201, body: '{}' });
-      expect(await codeOf(service.execute(request, 201, () => Promise.resolve({})))).toBe(
-        'IDEMPOTENCY_KEY_REUSED',
-      );
+      expect(await codeOf(service.answerFailure(scope, invalid))).toBe('IDEMPOTENCY_KEY_REUSED');
     });
 
     it('answers IN_PROGRESS when the winner is no longer visible', async () => {
       const { service, store } = setup();
       store.insert.mockResolvedValue(false);
-      expect(await codeOf(service.execute(request, 201, () => Promise.resolve({})))).toBe(
+      expect(await codeOf(service.answerFailure(scope, invalid))).toBe(
         'IDEMPOTENCY_KEY_IN_PROGRESS',
       );
     });

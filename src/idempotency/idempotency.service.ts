@@ -1,43 +1,41 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock/clock';
 import { DomainException } from '../common/errors/domain.exception';
 import { toProblem } from '../common/errors/problem-details.filter';
 import { AppConfig } from '../config/app-config';
 import { TransactionRunner } from '../database/transaction-runner';
-import { IdempotencyStore, StoredKey, StoredResponse } from './idempotency.store';
+import type { IdempotencyScope, StoredResponse } from './idempotency-scope';
+import { IdempotencyRepository, StoredKey } from './idempotency.repository';
 
-export interface IdempotentRequest {
-  key: string;
-  fingerprint: string;
-}
-
-export interface IdempotentResponse extends StoredResponse {
-  /** True when this is a stored response sent again, not the outcome of running the handler. */
-  replayed: boolean;
-}
+export type IdempotentAnswer = StoredResponse & { replayed: boolean };
 
 /** Rolls the unit of work back: another request with the same key committed first. */
 class KeyTakenByAnotherRequest extends Error {}
 
-const SAVEPOINT = 'idempotent_handler';
-
-function inProgress(): DomainException {
+export function inProgress(): DomainException {
   return new DomainException(
     'IDEMPOTENCY_KEY_IN_PROGRESS',
     'A request with this Idempotency-Key is still being processed. Retry later.',
   );
 }
 
+export function keyReused(): DomainException {
+  return new DomainException(
+    'IDEMPOTENCY_KEY_REUSED',
+    'This Idempotency-Key was already used with a different method, path or body.',
+  );
+}
+
 /**
- * Runs a request at most once per Idempotency-Key, and stores its response in the SAME
- * transaction as its effects: the handler's own `TransactionRunner.run` joins the unit of work
- * opened here, so money never moves without the stored response, nor the reverse.
+ * Keys whose request failed before reaching the code that stores responses with effects (the
+ * ledger engine stores those inside its batch): a body that fails validation, say. Such a 4xx
+ * is stored too, so the first answer of a key is the one every replay gets; a 5xx is never
+ * stored.
  *
- * Concurrency: a transaction-scoped advisory lock on the key answers a second request while
- * the first runs (409, without waiting); the primary key of `idempotency_keys` settles the
- * rare race the lock cannot see (a commit between the read's snapshot and the lock), by
- * rolling the loser's effects back and answering it with the winner's response.
+ * Concurrency: a transaction-scoped advisory lock on the key (the same the engine takes)
+ * answers a second request while the first runs (409, without waiting); the primary key of
+ * `idempotency_keys` settles the rare race the lock cannot see (a commit between the read's
+ * snapshot and the lock), by answering with the winner's response.
  */
 @Injectable()
 export class IdempotencyService {
@@ -45,7 +43,7 @@ export class IdempotencyService {
 
   constructor(
     private readonly transactions: TransactionRunner,
-    private readonly store: IdempotencyStore,
+    private readonly repository: IdempotencyRepository,
     private readonly clock: Clock,
     config: AppConfig,
   ) {
@@ -53,79 +51,38 @@ export class IdempotencyService {
   }
 
   /**
-   * @param successStatus the status a successful handler answers with (its `@HttpCode`).
-   * @param handle runs the handler; called again on each retry of the unit of work (40001,
-   *   40P01), so it must start the handler afresh every time.
+   * The answer for a keyed request whose handler threw `error` before its key was stored: a
+   * replay if the key already has a response, else the error's 4xx, stored now. Anything that
+   * is not a 4xx is re-thrown, unstored.
    */
-  async execute(
-    request: IdempotentRequest,
-    successStatus: number,
-    handle: () => Promise<unknown>,
-  ): Promise<IdempotentResponse> {
+  async answerFailure(scope: IdempotencyScope, error: unknown): Promise<IdempotentAnswer> {
+    const problem = toProblem(error);
+    if (!problem || problem.status < 400 || problem.status >= 500) throw error;
+    const response = { statusCode: problem.status, body: JSON.stringify(problem) };
     try {
-      return await this.transactions.run((manager) =>
-        this.attempt(manager, request, successStatus, handle),
-      );
-    } catch (error) {
-      if (!(error instanceof KeyTakenByAnotherRequest)) throw error;
+      return await this.transactions.run(async (manager) => {
+        const now = this.clock.now();
+        const { locked, stored } = await this.repository.lockAndFind(manager, scope.key, now);
+        if (stored) return replay(stored, scope);
+        if (!locked) throw inProgress();
+        const record = { ...response, fingerprint: scope.fingerprint };
+        if (!(await this.repository.insert(manager, scope.key, record, now, now + this.ttlMs))) {
+          throw new KeyTakenByAnotherRequest();
+        }
+        return { ...response, replayed: false };
+      });
+    } catch (failure) {
+      if (!(failure instanceof KeyTakenByAnotherRequest)) throw failure;
     }
     const stored = await this.transactions.run((manager) =>
-      this.store.find(manager, request.key, this.clock.now()),
+      this.repository.find(manager, scope.key, this.clock.now()),
     );
-    if (stored) return this.replay(stored, request);
+    if (stored) return replay(stored, scope);
     throw inProgress();
   }
+}
 
-  private async attempt(
-    manager: EntityManager,
-    request: IdempotentRequest,
-    successStatus: number,
-    handle: () => Promise<unknown>,
-  ): Promise<IdempotentResponse> {
-    const now = this.clock.now();
-    const { locked, stored } = await this.store.lockAndFind(manager, request.key, now);
-    if (stored) return this.replay(stored, request);
-    if (!locked) throw inProgress();
-
-    await manager.query(`SAVEPOINT ${SAVEPOINT}`);
-    const response = await this.runHandler(manager, successStatus, handle);
-    const record = { ...response, fingerprint: request.fingerprint };
-    if (!(await this.store.insert(manager, request.key, record, now, now + this.ttlMs))) {
-      throw new KeyTakenByAnotherRequest();
-    }
-    return { ...response, replayed: false };
-  }
-
-  /**
-   * The handler's outcome as the response to store: its result, or a 4xx problem. A 4xx is
-   * stored without whatever the handler wrote before failing (rolled back to the savepoint,
-   * which also revives a transaction a failed statement aborted). Anything else (5xx, unknown,
-   * retryable) propagates and is never stored.
-   */
-  private async runHandler(
-    manager: EntityManager,
-    successStatus: number,
-    handle: () => Promise<unknown>,
-  ): Promise<StoredResponse> {
-    try {
-      const result = await handle();
-      // Serialized once, here: the first answer and every replay send this very string.
-      return { statusCode: successStatus, body: JSON.stringify(result) ?? '' };
-    } catch (error) {
-      const problem = toProblem(error);
-      if (!problem || problem.status < 400 || problem.status >= 500) throw error;
-      await manager.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
-      return { statusCode: problem.status, body: JSON.stringify(problem) };
-    }
-  }
-
-  private replay(stored: StoredKey, request: IdempotentRequest): IdempotentResponse {
-    if (stored.fingerprint !== request.fingerprint) {
-      throw new DomainException(
-        'IDEMPOTENCY_KEY_REUSED',
-        'This Idempotency-Key was already used with a different method, path or body.',
-      );
-    }
-    return { statusCode: stored.statusCode, body: stored.body, replayed: true };
-  }
+function replay(stored: StoredKey, scope: IdempotencyScope): IdempotentAnswer {
+  if (stored.fingerprint !== scope.fingerprint) throw keyReused();
+  return { statusCode: stored.statusCode, body: stored.body, replayed: true };
 }

@@ -1,23 +1,43 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { Account } from '../accounts/account.entity';
+import { IdempotencyModule } from '../idempotency/idempotency.module';
+import { MetricsModule } from '../observability/metrics/metrics.module';
+import { Account } from './account.entity';
 import { AuditController } from './audit.controller';
+import { LedgerEngine } from './engine/ledger-engine';
 import { LedgerEntry } from './ledger-entry.entity';
 import { LedgerQueries } from './ledger-queries.service';
 import { MovementsController } from './movements.controller';
 import { MovementsService } from './movements.service';
-import { PostingsService } from './postings.service';
+import { AccountsRepository } from './repositories/accounts.repository';
+import { LedgerRepository } from './repositories/ledger.repository';
+import { ScheduledCreditsRepository } from './repositories/scheduled-credits.repository';
+import { ScheduledCredit } from './scheduled-credit.entity';
+import { ScheduledCreditsWorker } from './scheduled-credits.worker';
 import { TransactionsController } from './transactions.controller';
 
 /**
- * The ledger owns every balance change. It reads and locks `accounts` rows (the balance it
- * keeps) but knows nothing of account opening or payments; those modules post through
- * PostingsService.
+ * The ledger owns every write of money: the `accounts` rows (balances), the append-only
+ * entries and the scheduled credits, all written by the LedgerEngine in batches. Modules above
+ * it (accounts, payments) submit commands and read through what it exports; it imports
+ * nothing of theirs.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([LedgerEntry, Account])],
+  imports: [
+    TypeOrmModule.forFeature([LedgerEntry, Account, ScheduledCredit]),
+    IdempotencyModule,
+    MetricsModule,
+  ],
   controllers: [MovementsController, TransactionsController, AuditController],
-  providers: [PostingsService, MovementsService, LedgerQueries],
-  exports: [PostingsService, LedgerQueries],
+  providers: [
+    AccountsRepository,
+    LedgerRepository,
+    ScheduledCreditsRepository,
+    LedgerEngine,
+    MovementsService,
+    LedgerQueries,
+    ScheduledCreditsWorker,
+  ],
+  exports: [LedgerEngine, LedgerQueries, AccountsRepository, ScheduledCreditsRepository],
 })
 export class LedgerModule {}

@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AccountIdParamDto } from '../accounts/dto/account-params.dto';
+import { AccountIdParamDto } from '../common/http/account-id-param.dto';
 import { ApiProblems, ApiSuccess } from '../common/http/api-docs';
 import { Page } from '../common/http/pagination';
 import {

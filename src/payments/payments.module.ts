@@ -1,18 +1,19 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { LedgerModule } from '../ledger/ledger.module';
-import { CashbackSettler } from './cashback-settler';
-import { CashbackWorker } from './cashback-worker';
+import { Payment } from './payment.entity';
 import { PaymentsController } from './payments.controller';
+import { PaymentsRepository } from './payments.repository';
 import { PaymentsService } from './payments.service';
 
 /**
- * Payments and their scheduled cashbacks. Money moves only through the ledger's
- * PostingsService; this module owns the `payments` and `cashbacks` tables, the settler every
- * movement consults under its account locks, and the background worker.
+ * Payments and their cashback policy. A payment is a ledger command (debit + a credit
+ * scheduled for the cashback); this module owns the `payments` rows, the cashback arithmetic
+ * and the reads. The ledger books the cashback when due and knows nothing of why.
  */
 @Module({
-  imports: [LedgerModule],
+  imports: [TypeOrmModule.forFeature([Payment]), LedgerModule],
   controllers: [PaymentsController],
-  providers: [PaymentsService, CashbackSettler, CashbackWorker],
+  providers: [PaymentsService, PaymentsRepository],
 })
 export class PaymentsModule {}

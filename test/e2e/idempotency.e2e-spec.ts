@@ -2,11 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { Client } from 'pg';
 import request from 'supertest';
-import { DomainException } from '../../src/common/errors/domain.exception';
 import { TransactionRunner } from '../../src/database/transaction-runner';
 import { IdempotencyPurger } from '../../src/idempotency/idempotency-purger';
 import { requestFingerprint } from '../../src/idempotency/idempotency-key';
-import { MovementsService } from '../../src/ledger/movements.service';
 import { balanceOf, createAccount, ledgerViolations } from '../support/factories';
 import { createTestApp, ManualClock, TestApp } from '../support/test-app';
 
@@ -213,84 +211,62 @@ describe('idempotency keys', () => {
       expect(first.body).toMatchObject({ code: 'VALIDATION_FAILED' });
       expectSameResponse(first, await post('/deposits', { accountId, amount: 0 }, key));
     });
-
-    it('a 4xx after the handler wrote is stored without those writes', async () => {
-      const { accountId } = await createAccount(t, { initialDeposit: 100 });
-      const movements = t.app.get(MovementsService);
-      const real = movements.deposit.bind(movements);
-      jest.spyOn(movements, 'deposit').mockImplementation(async (dto) => {
-        await real(dto);
-        throw new DomainException('BALANCE_LIMIT_EXCEEDED', 'refused after writing');
-      });
-      const key = newKey();
-      const first = await post('/deposits', { accountId, amount: 50 }, key).expect(422);
-      expect(first.body.detail).toBe('refused after writing');
-      expect(await balanceOf(t, accountId)).toBe(100);
-      expect(await entriesOf(accountId)).toBe(1);
-      jest.restoreAllMocks();
-      expectSameResponse(first, await post('/deposits', { accountId, amount: 50 }, key));
-      expect(await balanceOf(t, accountId)).toBe(100);
-    });
-
-    it('a 4xx after a failed statement aborted the transaction is still stored', async () => {
-      const { accountId } = await createAccount(t, { initialDeposit: 100 });
-      const runner = t.app.get(TransactionRunner);
-      jest.spyOn(t.app.get(MovementsService), 'deposit').mockImplementation(() =>
-        runner.run(async (manager) => {
-          await manager.query('SELECT 1 / 0').catch(() => undefined);
-          throw new DomainException('BALANCE_LIMIT_EXCEEDED', 'refused after a failed statement');
-        }),
-      );
-      const key = newKey();
-      const first = await post('/deposits', { accountId, amount: 50 }, key).expect(422);
-      jest.restoreAllMocks();
-      expectSameResponse(first, await post('/deposits', { accountId, amount: 50 }, key));
-      expect(await balanceOf(t, accountId)).toBe(100);
-    });
   });
 
   describe('a 5xx is never stored', () => {
-    it('an unexpected error answers 500, changes nothing, and a retry runs afresh', async () => {
+    /**
+     * A database error inside the batch's transaction: a trigger (created for this test only)
+     * refuses one amount. Nothing the batch wrote stays, and no answer is stored.
+     */
+    it('a database error answers 500, changes nothing, and a retry runs afresh', async () => {
       const { accountId } = await createAccount(t, { initialDeposit: 100 });
-      const movements = t.app.get(MovementsService);
-      const real = movements.deposit.bind(movements);
-      jest.spyOn(movements, 'deposit').mockImplementation(async (dto) => {
-        await real(dto);
-        throw new Error('boom');
-      });
+      await t.sql(`CREATE FUNCTION refuse_4242() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'refused by a test trigger'; END $$`);
+      await t.sql(`CREATE TRIGGER refuse_4242 BEFORE INSERT ON ledger_transactions
+        FOR EACH ROW WHEN (NEW.amount = 4242) EXECUTE FUNCTION refuse_4242()`);
       const key = newKey();
-      const failed = await post('/deposits', { accountId, amount: 50 }, key).expect(500);
-      expect(failed.body.code).toBe('INTERNAL_ERROR');
-      expect(await storedRow(key)).toBeUndefined();
-      expect(await balanceOf(t, accountId)).toBe(100);
-      jest.restoreAllMocks();
-      const retry = await post('/deposits', { accountId, amount: 50 }, key).expect(201);
+      try {
+        const failed = await post('/deposits', { accountId, amount: 4242 }, key).expect(500);
+        expect(failed.body.code).toBe('INTERNAL_ERROR');
+        expect(await storedRow(key)).toBeUndefined();
+        expect(await balanceOf(t, accountId)).toBe(100);
+      } finally {
+        await t.sql(`DROP TRIGGER refuse_4242 ON ledger_transactions`);
+        await t.sql(`DROP FUNCTION refuse_4242()`);
+      }
+      const retry = await post('/deposits', { accountId, amount: 4242 }, key).expect(201);
       expect(retry.headers['idempotent-replayed']).toBeUndefined();
-      expect(await balanceOf(t, accountId)).toBe(150);
+      expect(await balanceOf(t, accountId)).toBe(4342);
     });
 
-    it('a serialization failure retries the whole unit: the handler runs again, once in effect', async () => {
+    it('a serialization failure retries the whole batch: effects and stored answer once', async () => {
       const { accountId } = await createAccount(t, { initialDeposit: 100 });
-      const movements = t.app.get(MovementsService);
-      const real = movements.deposit.bind(movements);
-      let calls = 0;
-      jest.spyOn(movements, 'deposit').mockImplementation(async (dto) => {
-        calls += 1;
-        const result = await real(dto);
-        if (calls === 1) {
-          throw Object.assign(new Error('could not serialize access'), { code: '40001' });
-        }
-        return result;
-      });
+      // Fails the first insert of this amount with 40001; a sequence is not rolled back.
+      await t.sql(`CREATE SEQUENCE fail_once_4343`);
+      await t.sql(`CREATE FUNCTION fail_once_4343() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF nextval('fail_once_4343') = 1 THEN
+            RAISE EXCEPTION 'could not serialize access' USING ERRCODE = '40001';
+          END IF;
+          RETURN NEW;
+        END $$`);
+      await t.sql(`CREATE TRIGGER fail_once_4343 BEFORE INSERT ON ledger_transactions
+        FOR EACH ROW WHEN (NEW.amount = 4343) EXECUTE FUNCTION fail_once_4343()`);
+      const retried: string[] = [];
+      t.app.get(TransactionRunner).onRetry((state) => retried.push(state));
       const key = newKey();
-      const first = await post('/deposits', { accountId, amount: 50 }, key).expect(201);
-      expect(calls).toBe(2);
-      expect(first.body.balance).toBe(150);
-      jest.restoreAllMocks();
-      expectSameResponse(first, await post('/deposits', { accountId, amount: 50 }, key));
-      expect(await balanceOf(t, accountId)).toBe(150);
+      try {
+        const first = await post('/deposits', { accountId, amount: 4343 }, key).expect(201);
+        expect(retried).toEqual(['40001']);
+        expect(first.body.balance).toBe(4443);
+        expectSameResponse(first, await post('/deposits', { accountId, amount: 4343 }, key));
+        expect(JSON.parse((await storedRow(key)).response_body)).toEqual(first.body);
+      } finally {
+        await t.sql(`DROP TRIGGER fail_once_4343 ON ledger_transactions`);
+        await t.sql(`DROP FUNCTION fail_once_4343()`);
+      }
+      expect(await balanceOf(t, accountId)).toBe(4443);
       expect(await entriesOf(accountId)).toBe(2);
-      expect(JSON.parse((await storedRow(key)).response_body)).toEqual(first.body);
     });
   });
 

@@ -75,7 +75,7 @@ describe('cashback settlement: exactly once across instances', () => {
 
   async function pendingOf(payments: PaymentBody[]): Promise<number> {
     const [row] = await a.sql<{ n: string }>(
-      `SELECT count(*)::text AS n FROM cashbacks WHERE settled_at IS NULL AND payment_id = ANY($1)`,
+      `SELECT count(*)::text AS n FROM scheduled_credits WHERE settled_at IS NULL AND reference = ANY($1)`,
       [payments.map((p) => p.paymentId)],
     );
     return Number(row.n);
@@ -113,20 +113,14 @@ describe('cashback settlement: exactly once across instances', () => {
 
     // Both scheduled workers may start now; drive both explicitly too, several batches at once.
     setBoth(due);
-    const runs = await Promise.all(
+    await Promise.all(
       [a, b, a, b].map(async (app) => {
-        let settled = 0;
         for (let i = 0; i < 100; i++) {
-          const run = await worker(app).runOnce();
-          expect(run.failed).toBe(0);
-          settled += run.settled;
-          if (run.accounts === 0) break;
+          if ((await worker(app).runOnce()).accounts === 0) break;
         }
-        return settled;
       }),
     );
     await waitFor(async () => (await pendingOf(s.payments)) === 0, { what: 'all settled' });
-    expect(runs.reduce((x, y) => x + y, 0)).toBeLessThanOrEqual(200);
     await expectCreditedOnce(s);
 
     const statuses = await Promise.all(

@@ -29,7 +29,7 @@ describe('cashback worker on the system clock', () => {
 
     const settledAt = async () => {
       const [row] = await t.sql<{ settled_at: string | null }>(
-        `SELECT settled_at::text FROM cashbacks WHERE payment_id = $1`,
+        `SELECT settled_at::text FROM scheduled_credits WHERE reference = $1`,
         [p.paymentId],
       );
       return row?.settled_at ?? null;
@@ -64,10 +64,10 @@ describe('cashback worker on the system clock', () => {
       },
     ]);
     const [account] = await t.sql(
-      `SELECT balance::text, next_cashback_due_at FROM accounts WHERE account_id = $1`,
+      `SELECT balance::text, next_credit_due_at FROM accounts WHERE account_id = $1`,
       [accountId],
     );
-    expect(account).toEqual({ balance: '5100', next_cashback_due_at: null });
+    expect(account).toEqual({ balance: '5100', next_credit_due_at: null });
 
     const got = await request(t.app.getHttpServer()).get(`/payments/${p.paymentId}`).expect(200);
     expect(got.body.status).toBe('CASHBACK_RECEIVED');

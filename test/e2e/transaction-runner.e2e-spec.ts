@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
-import { Account } from '../../src/accounts/account.entity';
 import { TransactionRunner, XACT_ID_SQL } from '../../src/database/transaction-runner';
+import { AccountsRepository } from '../../src/ledger/repositories/accounts.repository';
 import { createTestApp, TestApp } from '../support/test-app';
 
 class SerializationFailure extends Error {
@@ -13,7 +13,7 @@ describe('TransactionRunner on real PostgreSQL', () => {
   let runner: TransactionRunner;
   beforeAll(async () => {
     t = await createTestApp();
-    runner = new TransactionRunner(t.app.get(DataSource), {
+    runner = TransactionRunner.withRetryPolicy(t.app.get(DataSource), {
       maxAttempts: 3,
       baseDelayMs: 1,
       maxDelayMs: 5,
@@ -137,12 +137,20 @@ describe('TransactionRunner on real PostgreSQL', () => {
     expect(await exists('tr-joined')).toBe(false);
   });
 
-  it('locks rows with FOR UPDATE in key order and returns only existing rows', async () => {
+  it('AccountsRepository locks rows FOR UPDATE in id order and returns only existing rows', async () => {
     await t.sql(`INSERT INTO accounts (account_id, created_at) VALUES ('lk-2', 1), ('lk-1', 1)`);
-    const rows = await runner.run((m) =>
-      runner.lockForUpdate(m, Account, 'accountId', ['lk-2', 'missing', 'lk-1', 'lk-2']),
-    );
+    const accounts = t.app.get(AccountsRepository);
+    const { rows, locks } = await runner.run(async (m) => {
+      const locked = await accounts.lockForUpdate(m, ['lk-2', 'missing', 'lk-1', 'lk-2']);
+      const rowLocks = await m.query<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM accounts
+          WHERE account_id IN ('lk-1', 'lk-2') AND xmax::text::bigint = (txid_current() % 4294967296)`,
+      );
+      return { rows: locked.accounts, locks: { rowLocks: rowLocks[0].n } };
+    });
     expect(rows.map((r) => r.accountId)).toEqual(['lk-1', 'lk-2']);
+    // FOR UPDATE marks each locked row with the locking transaction's id (xmax).
+    expect(locks.rowLocks).toBe(2);
   });
 
   describe('when the connection dies while COMMIT is in flight', () => {
@@ -161,7 +169,11 @@ describe('TransactionRunner on real PostgreSQL', () => {
         };
         return queryRunner;
       };
-      return new TransactionRunner(flaky, { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 });
+      return TransactionRunner.withRetryPolicy(flaky, {
+        maxAttempts: 3,
+        baseDelayMs: 1,
+        maxDelayMs: 5,
+      });
     }
 
     const balance = async (id: string) =>
@@ -172,7 +184,10 @@ describe('TransactionRunner on real PostgreSQL', () => {
       const flaky = runnerLosingCommitReply('COMMIT');
       const committed: string[] = [];
       const result = await flaky.run(async (m) => {
-        await flaky.lockForUpdate(m, Account, 'accountId', ['lost-ok']);
+        await t.app
+          .get(AccountsRepository)
+          .lockForUpdate(m, ['lost-ok'])
+          .then((l) => flaky.noteTransactionId(l.xactId));
         await m.query(`UPDATE accounts SET balance = 5 WHERE account_id = 'lost-ok'`);
         flaky.afterCommit(() => committed.push('lost-ok'));
         return 'done';
@@ -188,7 +203,10 @@ describe('TransactionRunner on real PostgreSQL', () => {
       const committed: string[] = [];
       await expect(
         flaky.run(async (m) => {
-          await flaky.lockForUpdate(m, Account, 'accountId', ['lost-rb']);
+          await t.app
+            .get(AccountsRepository)
+            .lockForUpdate(m, ['lost-rb'])
+            .then((l) => flaky.noteTransactionId(l.xactId));
           await m.query(`UPDATE accounts SET balance = 5 WHERE account_id = 'lost-rb'`);
           flaky.afterCommit(() => committed.push('lost-rb'));
         }),

@@ -363,7 +363,7 @@ describe('hostile input', () => {
       SELECT (SELECT count(*) FROM accounts) || '/' ||
              (SELECT count(*) FROM ledger_transactions) || '/' ||
              (SELECT count(*) FROM payments) || '/' ||
-             (SELECT count(*) FROM cashbacks WHERE settled_at IS NOT NULL) || '/' ||
+             (SELECT count(*) FROM scheduled_credits WHERE settled_at IS NOT NULL) || '/' ||
              (SELECT md5(COALESCE(string_agg(account_id || '=' || balance, ',' ORDER BY account_id), ''))
                 FROM accounts) AS state`);
     return row.state;

@@ -67,7 +67,7 @@ export async function ledgerViolations(t: TestApp): Promise<string[]> {
     UNION ALL
     SELECT a.account_id, 'pending_credits ' || a.pending_credits || ' <> owed ' || COALESCE(c.owed, 0)
       FROM accounts a
-      LEFT JOIN (SELECT account_id, SUM(amount) AS owed FROM cashbacks
+      LEFT JOIN (SELECT account_id, SUM(amount) AS owed FROM scheduled_credits
                   WHERE settled_at IS NULL GROUP BY 1) c USING (account_id)
      WHERE a.pending_credits <> COALESCE(c.owed, 0)`);
   return rows.map((r) => `${r.account_id}: ${r.problem}`);

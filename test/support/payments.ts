@@ -1,6 +1,6 @@
 import request from 'supertest';
 import type { App } from 'supertest/types';
-import { CashbackWorker } from '../../src/payments/cashback-worker';
+import { ScheduledCreditsWorker } from '../../src/ledger/scheduled-credits.worker';
 import { ledgerViolations } from './factories';
 import type { TestApp } from './test-app';
 
@@ -30,8 +30,8 @@ export function paymentNumber(paymentId: string): number {
   return Number(match[1]);
 }
 
-export function worker(t: TestApp): CashbackWorker {
-  return t.app.get(CashbackWorker);
+export function worker(t: TestApp): ScheduledCreditsWorker {
+  return t.app.get(ScheduledCreditsWorker);
 }
 
 /** Runs a worker batch after batch until a run finds nothing due. */
@@ -72,22 +72,22 @@ export async function expectLedgerConsistent(t: TestApp): Promise<void> {
     .get('/audit')
     .expect(200);
   expect(audit.body).toMatchObject({ ok: true, mismatches: [] });
-  // next_cashback_due_at is exactly the earliest pending due time (NULL when none).
+  // next_credit_due_at is exactly the earliest pending due time (NULL when none).
   const stale = await t.sql(
-    `SELECT a.account_id, a.next_cashback_due_at, p.next_due
+    `SELECT a.account_id, a.next_credit_due_at, p.next_due
        FROM accounts a
-       LEFT JOIN (SELECT account_id, min(due_at) AS next_due FROM cashbacks
+       LEFT JOIN (SELECT account_id, min(due_at) AS next_due FROM scheduled_credits
                    WHERE settled_at IS NULL GROUP BY account_id) p USING (account_id)
-      WHERE a.next_cashback_due_at IS DISTINCT FROM p.next_due`,
+      WHERE a.next_credit_due_at IS DISTINCT FROM p.next_due`,
   );
   expect(stale).toEqual([]);
   // A settled cashback has its entry (unless it was 0), a pending one has none.
   const broken = await t.sql(
-    `SELECT c.payment_id, c.amount, c.settled_at, c.movement_id, count(e.*) AS entries
-       FROM cashbacks c
+    `SELECT c.reference AS payment_id, c.amount, c.settled_at, c.movement_id, count(e.*) AS entries
+       FROM scheduled_credits c
        LEFT JOIN ledger_transactions e
-         ON e.payment_ref = c.payment_id AND e.operation = 'CASHBACK'
-      GROUP BY c.payment_id
+         ON e.payment_ref = c.reference AND e.operation = 'CASHBACK'
+      GROUP BY c.reference
      HAVING count(e.*) <> CASE WHEN c.settled_at IS NOT NULL AND c.amount > 0 THEN 1 ELSE 0 END
          OR (c.amount > 0 AND c.settled_at IS NOT NULL AND c.movement_id IS NULL)
          OR bool_or(e.timestamp <> c.due_at OR e.amount <> c.amount OR e.movement_id <> c.movement_id)`,

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { PageMetaDto } from '../../common/http/pagination';
-import { Account } from '../account.entity';
+import type { AccountState } from '../../ledger/engine/commands';
 
 export class AccountDto {
   @ApiProperty({ example: 'acc-alice' })
@@ -15,7 +15,7 @@ export class AccountDto {
   @ApiProperty({ example: 1763700000000, type: 'integer', description: 'Epoch milliseconds.' })
   createdAt!: number;
 
-  static from(this: void, account: Account): AccountDto {
+  static from(this: void, account: AccountState): AccountDto {
     return {
       accountId: account.accountId,
       currency: account.currency,

@@ -2,23 +2,20 @@ import type { NextFunction, Request, Response } from 'express';
 import { EventEmitter } from 'node:events';
 import type { DataSource } from 'typeorm';
 import type { RetryListener, TransactionRunner } from '../../database/transaction-runner';
-import type { PostingLine, PostingsService } from '../../ledger/postings.service';
 import { MetricsService } from './metrics.service';
 
 function setup(
   pool: unknown = { totalCount: 4, idleCount: 1, waitingCount: 2, options: { max: 10 } },
 ) {
-  let posted: (lines: readonly PostingLine[]) => void = () => undefined;
   let retried: RetryListener = () => undefined;
-  const postings = { onPosted: (l: typeof posted) => (posted = l) } as unknown as PostingsService;
   const transactions = {
     onRetry: (l: RetryListener) => (retried = l),
   } as unknown as TransactionRunner;
   const dataSource = { isInitialized: true, driver: { master: pool } } as unknown as DataSource;
-  const metrics = new MetricsService(postings, transactions, dataSource);
+  const metrics = new MetricsService(transactions, dataSource);
+  metrics.declareEntryTypes(['DEPOSIT', 'TRANSFER_OUT', 'TRANSFER_IN', 'CASHBACK']);
   return {
     metrics,
-    post: (lines: PostingLine[]) => posted(lines),
     retry: (s: string) => retried(s),
   };
 }
@@ -37,16 +34,31 @@ describe('MetricsService', () => {
   });
 
   it('counts posted entries by type and CASHBACK lines as cashbacks settled', async () => {
-    const { metrics, post } = setup();
-    post([
-      { accountId: 'a', type: 'TRANSFER_OUT', amount: -5 },
-      { accountId: 'b', type: 'TRANSFER_IN', amount: 5 },
-    ]);
-    post([{ accountId: 'a', type: 'CASHBACK', amount: 2, paymentId: 'payment1' }]);
+    const { metrics } = setup();
+    metrics.countEntries(['TRANSFER_OUT', 'TRANSFER_IN']);
+    metrics.countEntries(['CASHBACK']);
     expect(await value(metrics, 'ledger_entries_posted_total', { type: 'TRANSFER_OUT' })).toBe(1);
     expect(await value(metrics, 'ledger_entries_posted_total', { type: 'TRANSFER_IN' })).toBe(1);
     expect(await value(metrics, 'ledger_entries_posted_total', { type: 'DEPOSIT' })).toBe(0);
     expect(await value(metrics, 'ledger_cashbacks_settled_total')).toBe(1);
+  });
+
+  it('records batch sizes in a histogram', async () => {
+    const { metrics } = setup();
+    metrics.observeBatch(1);
+    metrics.observeBatch(40);
+    const histogram = await metrics.registry.getSingleMetric('ledger_batch_size')?.get();
+    const sample = (suffix: string, le?: number) =>
+      histogram?.values.find(
+        (v) =>
+          (v as { metricName?: string }).metricName === `ledger_batch_size${suffix}` &&
+          (le === undefined || v.labels.le === le),
+      )?.value;
+    expect(sample('_count')).toBe(2);
+    expect(sample('_sum')).toBe(41);
+    expect(sample('_bucket', 1)).toBe(1);
+    expect(sample('_bucket', 32)).toBe(1);
+    expect(sample('_bucket', 64)).toBe(2);
   });
 
   it('counts retries by SQLSTATE', async () => {

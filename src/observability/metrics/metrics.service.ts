@@ -3,8 +3,6 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { TransactionRunner } from '../../database/transaction-runner';
-import { ENTRY_TYPES } from '../../ledger/ledger-entry.entity';
-import { PostingsService } from '../../ledger/postings.service';
 import { routePattern } from '../http-route';
 
 /** The pg Pool counters TypeORM's postgres driver keeps on `driver.master`. */
@@ -33,8 +31,8 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
  * process (the e2e tests) must not collide in prom-client's global registry.
  *
  * Every label value is bounded: route patterns (never raw URLs), HTTP methods and statuses,
- * entry types, SQLSTATEs. Movement counters come from PostingsService.onPosted, which fires
- * after commit: a movement rolled back or retried is not counted.
+ * entry types, SQLSTATEs. The ledger engine reports entries and batch sizes once a batch has
+ * committed: a movement rolled back or retried is not counted.
  */
 @Injectable()
 export class MetricsService {
@@ -75,6 +73,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly batchSize = new Histogram({
+    name: 'ledger_batch_size',
+    help: 'Commands decided and committed together in one ledger batch (one transaction).',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+    registers: [this.registry],
+  });
+
   private readonly retries = new Counter({
     name: 'ledger_transaction_retries_total',
     help: 'Units of work retried in a fresh transaction, by SQLSTATE (40001, 40P01).',
@@ -82,20 +87,30 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor(postings: PostingsService, transactions: TransactionRunner, dataSource: DataSource) {
+  constructor(transactions: TransactionRunner, dataSource: DataSource) {
     collectDefaultMetrics({ register: this.registry });
     // Known series start at 0, so rate() and alerts see them before the first event.
-    for (const type of ENTRY_TYPES) this.entries.inc({ type }, 0);
     for (const sqlstate of ['40001', '40P01']) this.retries.inc({ sqlstate }, 0);
-
-    postings.onPosted((lines) => {
-      for (const line of lines) {
-        this.entries.inc({ type: line.type });
-        if (line.type === 'CASHBACK') this.cashbacks.inc();
-      }
-    });
     transactions.onRetry((sqlstate) => this.retries.inc({ sqlstate }));
     this.registerPoolGauges(dataSource);
+  }
+
+  /** Starts a series at 0 for each entry type, so rate() and alerts see them from boot. */
+  declareEntryTypes(types: readonly string[]): void {
+    for (const type of types) this.entries.inc({ type }, 0);
+  }
+
+  /** Counts committed ledger entries by type (CASHBACK entries are also settled cashbacks). */
+  countEntries(types: readonly string[]): void {
+    for (const type of types) {
+      this.entries.inc({ type });
+      if (type === 'CASHBACK') this.cashbacks.inc();
+    }
+  }
+
+  /** Records the size of a committed ledger batch. */
+  observeBatch(commands: number): void {
+    this.batchSize.observe(commands);
   }
 
   /** The Prometheus text exposition of this app's metrics. */

@@ -20,20 +20,20 @@ export class Account {
   lastEntryAt!: number;
 
   /**
-   * Earliest due time of this account's pending cashbacks (NULL: none). Lets every movement
-   * see from the row it already locked whether a cashback must be settled first.
+   * Earliest due time of this account's pending scheduled credits (NULL: none). Lets every
+   * batch see from the row it already locked whether a credit must be settled first.
    */
   @Column({
-    name: 'next_cashback_due_at',
+    name: 'next_credit_due_at',
     type: 'bigint',
     nullable: true,
     transformer: bigintTransformer,
   })
-  nextCashbackDueAt!: number | null;
+  nextCreditDueAt!: number | null;
 
   /**
-   * Sum of this account's cashbacks not yet credited. Credits must leave room for them under
-   * the 2^53−1 limit (a CHECK enforces balance + pending_credits ≤ 2^53−1).
+   * Sum of this account's scheduled credits not yet booked. Credits must leave room for them
+   * under the 2^53−1 limit (a CHECK enforces balance + pending_credits ≤ 2^53−1).
    */
   @Column({ name: 'pending_credits', type: 'bigint', transformer: bigintTransformer })
   pendingCredits!: number;

@@ -1,0 +1,141 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, Repository } from 'typeorm';
+import { toSafeInteger } from '../../database/bigint.transformer';
+import { PreparedStatement, queryPrepared } from '../../database/prepared-statement';
+import { XACT_ID_SQL } from '../../database/transaction-runner';
+import type { AccountState, EntryLine, LedgerRecord } from '../engine/commands';
+import { LedgerEntry } from '../ledger-entry.entity';
+
+/**
+ * A whole batch's entries and the new state of every account it touched, in ONE statement (a
+ * data-modifying CTE), sent prepared: the batch's write costs one round trip however many
+ * movements it holds, and is planned once per connection. Entries are inserted in the order
+ * given, so their ids (the history's tie-breaker) follow the order the batch decided them.
+ * It returns the transaction's id for the lost-COMMIT check.
+ */
+const POST_BATCH: PreparedStatement = {
+  name: 'ledger_post_batch',
+  text: `WITH updated AS (
+         UPDATE accounts AS a
+            SET balance = v.balance, last_entry_at = v.last_entry_at,
+                next_credit_due_at = v.next_credit_due_at, pending_credits = v.pending_credits
+           FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])
+                AS v(account_id, balance, last_entry_at, next_credit_due_at, pending_credits)
+          WHERE a.account_id = v.account_id
+       ), inserted AS (
+         INSERT INTO ledger_transactions
+           (movement_id, account_id, timestamp, operation, amount, balance_after,
+            counterparty_account_id, payment_ref)
+         SELECT e.movement_id, e.account_id, e.timestamp, e.operation, e.amount, e.balance_after,
+                e.counterparty, e.payment_ref
+           FROM unnest($6::uuid[], $7::text[], $8::bigint[], $9::text[], $10::bigint[],
+                       $11::bigint[], $12::text[], $13::text[])
+                WITH ORDINALITY AS e(movement_id, account_id, timestamp, operation, amount,
+                                     balance_after, counterparty, payment_ref, ord)
+          ORDER BY e.ord
+         RETURNING 1
+       )
+       SELECT ${XACT_ID_SQL} AS xact_id`,
+};
+
+/** `ledger_transactions` (append-only) and the ids drawn for movements. */
+@Injectable()
+export class LedgerRepository {
+  constructor(@InjectRepository(LedgerEntry) private readonly entries: Repository<LedgerEntry>) {}
+
+  /** Writes the entries and the accounts' new state; returns the transaction's id. */
+  async post(
+    manager: EntityManager,
+    lines: readonly EntryLine[],
+    accounts: readonly AccountState[],
+  ): Promise<string | undefined> {
+    const rows = await queryPrepared<{ xact_id: string }>(manager, POST_BATCH, [
+      accounts.map((a) => a.accountId),
+      accounts.map((a) => a.balance),
+      accounts.map((a) => a.lastEntryAt),
+      accounts.map((a) => a.nextCreditDueAt),
+      accounts.map((a) => a.pendingCredits),
+      lines.map((l) => l.movementId),
+      lines.map((l) => l.accountId),
+      lines.map((l) => l.timestamp),
+      lines.map((l) => l.type),
+      lines.map((l) => l.amount),
+      lines.map((l) => l.balanceAfter),
+      lines.map((l) => l.counterpartyAccountId),
+      lines.map((l) => l.paymentId),
+    ]);
+    return rows[0]?.xact_id;
+  }
+
+  /**
+   * `count` payment ids from `payment_seq`, in one statement, in increasing order. Drawn only
+   * for accepted payments; a batch rolled back still consumes them (sequences are not
+   * transactional), so ids may have gaps, as the contract allows.
+   */
+  async nextPaymentIds(manager: EntityManager, count: number): Promise<string[]> {
+    const rows = await manager.query<{ n: string }[]>(
+      `SELECT n::text AS n FROM (SELECT nextval('payment_seq') AS n FROM generate_series(1, $1::int)) AS ids ORDER BY ids.n`,
+      [count],
+    );
+    return rows.map((r) => `payment${r.n}`);
+  }
+
+  /** Rows other modules add with their movements: one INSERT per table. */
+  async insertRecords(manager: EntityManager, records: readonly LedgerRecord[]): Promise<void> {
+    const byEntity = new Map<LedgerRecord['entity'], Record<string, unknown>[]>();
+    for (const record of records) {
+      const rows = byEntity.get(record.entity) ?? [];
+      rows.push(record.values);
+      byEntity.set(record.entity, rows);
+    }
+    for (const [entity, rows] of byEntity) {
+      await manager.createQueryBuilder().insert().into(entity).values(rows).execute();
+    }
+  }
+
+  /**
+   * The balance after every entry with timestamp ≤ at: the stored balance_after of the last
+   * such entry in (timestamp, id) order — one index probe, no summing of history.
+   */
+  async balanceAt(accountId: string, at: number): Promise<number> {
+    const last = await this.entries
+      .createQueryBuilder('e')
+      .select('e.balance_after', 'balanceAfter')
+      .where('e.account_id = :accountId AND e.timestamp <= :at', { accountId, at })
+      .orderBy('e.timestamp', 'DESC')
+      .addOrderBy('e.transaction_id', 'DESC')
+      .limit(1)
+      .getRawOne<{ balanceAfter: string }>();
+    return last ? toSafeInteger(last.balanceAfter) : 0;
+  }
+
+  /** One account's entries in (timestamp, entryId) order, keyset-paginated. */
+  history(
+    accountId: string,
+    limit: number,
+    upTo?: number,
+    after?: [timestamp: number, entryId: string],
+  ): Promise<LedgerEntry[]> {
+    const qb = this.entries
+      .createQueryBuilder('e')
+      .where('e.account_id = :accountId', { accountId })
+      .orderBy('e.timestamp', 'ASC')
+      .addOrderBy('e.transaction_id', 'ASC')
+      .limit(limit);
+    if (upTo !== undefined) qb.andWhere('e.timestamp <= :upTo', { upTo });
+    if (after) {
+      const [timestamp, entryId] = after;
+      qb.andWhere('(e.timestamp, e.transaction_id) > (:timestamp, :entryId)', {
+        timestamp,
+        entryId,
+      });
+    }
+    return qb.getMany();
+  }
+
+  /** The entries of one movement, in the order they were posted. */
+  movement(movementId: string): Promise<LedgerEntry[]> {
+    return this.entries.find({ where: { movementId }, order: { entryId: 'ASC' } });
+  }
+}
