@@ -30,7 +30,16 @@ export interface WorkloadReport {
   peakRssMiB: number | null;
   /** CPU time per request: the service, PostgreSQL (embedded only), autocannon. */
   cpuMsPerRequest: CpuPerRequest;
+  /** Commands per ledger batch (one transaction) during the workload; null: no batch ran. */
+  batches: BatchStats | null;
   db: DbProfile | null;
+}
+
+export interface BatchStats {
+  batches: number;
+  mean: number;
+  /** Upper bound of the histogram bucket holding the 99th percentile. */
+  p99AtMost: number;
 }
 
 export interface CpuPerRequest {
@@ -131,6 +140,8 @@ export function render(report: BenchReport): string {
       'req/s',
       'p50 ms',
       'p99 ms',
+      'conns',
+      'per batch (mean / p99)',
       'non-2xx',
       '5xx',
       'errors',
@@ -144,7 +155,22 @@ export function render(report: BenchReport): string {
   const ref = report.reference;
   if ('tps' in ref) {
     const pgCpu = dash(ref.postgresCpuMsPerTransaction, 3);
-    rows.push(['pgbench TPC-B', ref.tps.toFixed(1), '', '', '', '', '', '1.00', '', '', pgCpu, '']);
+    rows.push([
+      'pgbench TPC-B',
+      ref.tps.toFixed(1),
+      '',
+      '',
+      String(report.settings.connections),
+      '',
+      '',
+      '',
+      '',
+      '1.00',
+      '',
+      '',
+      pgCpu,
+      '',
+    ]);
   }
   for (const w of report.workloads) {
     rows.push([
@@ -152,6 +178,8 @@ export function render(report: BenchReport): string {
       w.requestsPerSec.toFixed(1),
       w.latencyMs.p50.toFixed(1),
       w.latencyMs.p99.toFixed(1),
+      w.connections,
+      w.batches ? `${w.batches.mean.toFixed(1)} / ≤${w.batches.p99AtMost}` : '-',
       w.status.non2xx,
       w.status['5xx'],
       w.status.errors + w.status.timeouts,

@@ -11,13 +11,15 @@ const randomAccount = () => accountId(Math.floor(Math.random() * ACCOUNT_COUNT))
 const randomAmount = () => 1 + Math.floor(Math.random() * 100);
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
-export type WorkloadName = 'uniform' | 'hot' | 'read';
+export type WorkloadName = 'uniform' | 'c1' | 'hot' | 'payment' | 'read';
 
 export interface Workload {
   name: WorkloadName;
   description: string;
-  /** Whether its requests are transfers (compared with pgbench's TPC-B transactions). */
-  transfers: boolean;
+  /** What its requests book, to check afterwards that each 2xx was booked exactly once. */
+  books: 'transfers' | 'payments' | 'nothing';
+  /** Connections, when not the run's `--connections` (c1: what a lone client waits). */
+  connections?: number;
   requests: autocannon.Request[];
 }
 
@@ -49,24 +51,33 @@ const rememberCursor = (status: number, body: string, context: autocannon.Contex
   context.cursor = page.nextCursor ?? undefined;
 };
 
+const uniformTransfers: autocannon.Request[] = [
+  {
+    method: 'POST',
+    path: '/transfers',
+    headers: JSON_HEADERS,
+    setupRequest: transfer(randomAccount, otherThan),
+  },
+];
+
 export const WORKLOADS: readonly Workload[] = [
   {
     name: 'uniform',
     description: `POST /transfers between two random accounts of the ${ACCOUNT_COUNT}, amount 1-100`,
-    transfers: true,
-    requests: [
-      {
-        method: 'POST',
-        path: '/transfers',
-        headers: JSON_HEADERS,
-        setupRequest: transfer(randomAccount, otherThan),
-      },
-    ],
+    books: 'transfers',
+    requests: uniformTransfers,
+  },
+  {
+    name: 'c1',
+    description: 'uniform over ONE connection: the latency a lone client sees (batches of one)',
+    books: 'transfers',
+    connections: 1,
+    requests: uniformTransfers,
   },
   {
     name: 'hot',
     description: `POST /transfers from a random account into the one '${HOT_ACCOUNT}' account`,
-    transfers: true,
+    books: 'transfers',
     requests: [
       {
         method: 'POST',
@@ -77,11 +88,27 @@ export const WORKLOADS: readonly Workload[] = [
     ],
   },
   {
+    name: 'payment',
+    description: `POST /payments from a random account of the ${ACCOUNT_COUNT}, amount 1-100`,
+    books: 'payments',
+    requests: [
+      {
+        method: 'POST',
+        path: '/payments',
+        headers: JSON_HEADERS,
+        setupRequest: (request) => ({
+          ...request,
+          body: JSON.stringify({ accountId: randomAccount(), amount: randomAmount() }),
+        }),
+      },
+    ],
+  },
+  {
     name: 'read',
     description:
       'per connection in turn: GET /accounts/{id}/balance, a first history page ' +
       '(limit 50), then the next page through its nextCursor; random accounts',
-    transfers: false,
+    books: 'nothing',
     requests: [
       {
         method: 'GET',
