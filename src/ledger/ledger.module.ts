@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Account } from '../accounts/account.entity';
-import { AuditController } from './audit.controller';
 import { LedgerEntry } from './ledger-entry.entity';
 import { LedgerQueries } from './ledger-queries.service';
 import { MovementsController } from './movements.controller';
@@ -16,7 +15,7 @@ import { TransactionsController } from './transactions.controller';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([LedgerEntry, Account])],
-  controllers: [MovementsController, TransactionsController, AuditController],
+  controllers: [MovementsController, TransactionsController],
   providers: [PostingsService, MovementsService, LedgerQueries],
   exports: [PostingsService, LedgerQueries],
 })
