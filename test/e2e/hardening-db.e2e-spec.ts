@@ -8,6 +8,16 @@ import { freePort } from '../support/free-port';
 import { LogCapture } from '../support/log-capture';
 import { createTestApp, TestApp } from '../support/test-app';
 
+interface OpenApiOperation {
+  responses?: Record<
+    string,
+    {
+      headers?: Record<string, unknown>;
+      content?: Record<string, { examples?: Record<string, unknown> }>;
+    }
+  >;
+}
+
 interface Outcome {
   amount: number;
   status: number;
@@ -152,6 +162,23 @@ describe('a table lock held by another session (issue #15, items 1 and 3)', () =
       [account.accountId],
     );
     expect(entries?.n).toBe('8');
+  });
+
+  it('documents SERVICE_BUSY and its Retry-After header on every route that reads the database', async () => {
+    const res = await request(t.app.getHttpServer()).get('/docs-json').expect(200);
+    const paths = (res.body as { paths: Record<string, Record<string, OpenApiOperation>> }).paths;
+    const missing: string[] = [];
+    for (const [path, operations] of Object.entries(paths)) {
+      for (const [method, op] of Object.entries(operations)) {
+        if (path === '/health' || path === '/metrics') continue;
+        const busy = op.responses?.['503'];
+        const examples = busy?.content?.['application/problem+json']?.examples ?? {};
+        if (!('SERVICE_BUSY' in examples) || !busy?.headers?.['Retry-After']) {
+          missing.push(`${method.toUpperCase()} ${path}`);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
   });
 
   it('answers /health 200 while every pooled connection is taken by a slow statement', async () => {

@@ -64,6 +64,14 @@ const EXAMPLE_DETAIL: Record<ErrorCode, string> = {
     'The service is too busy to serve this request in time; it changed nothing. Retry after the Retry-After header.',
 };
 
+/** Sent with every 503 SERVICE_BUSY. */
+const RETRY_AFTER_HEADER = {
+  'Retry-After': {
+    description: 'With `SERVICE_BUSY` only: seconds to wait before retrying.',
+    schema: { type: 'integer' as const, example: 1 },
+  },
+};
+
 /** A success response with its schema and an example. */
 export function ApiSuccess(status: number, type: Type<unknown>, example: unknown) {
   return ApiResponse({ status, type, example, description: 'Success' });
@@ -89,6 +97,7 @@ export function ApiProblems(codes: ErrorCode[], options: { idempotent?: boolean 
     ApiResponse({
       status,
       description: statusCodes.map((c) => `\`${c}\``).join(', '),
+      ...(statusCodes.includes('SERVICE_BUSY') ? { headers: RETRY_AFTER_HEADER } : {}),
       content: {
         [PROBLEM_CONTENT_TYPE]: {
           schema: { $ref: getSchemaPath(ProblemDto) },
