@@ -88,7 +88,8 @@ const CONNECT_TIMEOUT_MS = 3000;
 @Injectable()
 export class AuditRepository {
   private readonly logger = new Logger(AuditRepository.name);
-  private running?: { pid: number; cancelled: boolean };
+  /** The run in progress; `pid` is its backend's once connected. */
+  private running?: { pid?: number; cancelled: boolean };
 
   constructor(
     private readonly location: DatabaseLocation,
@@ -112,11 +113,12 @@ export class AuditRepository {
     });
     // A connection that dies between two statements emits `error`; the next query then fails.
     client.on('error', (error) => this.logger.warn(`audit connection lost: ${error.message}`));
-    const run = { pid: 0, cancelled: false };
+    const run: { pid?: number; cancelled: boolean } = { cancelled: false };
+    this.running = run;
     try {
       await client.connect();
       run.pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
-      this.running = run;
+      if (run.cancelled) throw shuttingDown();
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const snapshot: AuditSnapshot = {
         chunk: async (afterAccountId, limit) => {
@@ -144,7 +146,9 @@ export class AuditRepository {
   async cancelRunning(): Promise<void> {
     const run = this.running;
     if (!run) return;
+    // Seen before its next statement; the cancel stops the statement running now, if any.
     run.cancelled = true;
+    if (run.pid === undefined) return;
     await this.dataSource
       .query('SELECT pg_cancel_backend($1)', [run.pid])
       .catch((error: unknown) => this.logger.warn(`could not cancel the audit: ${String(error)}`));
