@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AccountsModule } from './accounts/accounts.module';
+import { AuditModule } from './audit/audit.module';
 import { CommonModule } from './common/common.module';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
 import { AppConfigModule } from './config/app-config.module';
@@ -22,6 +23,7 @@ import { PaymentsModule } from './payments/payments.module';
     HealthModule,
     AccountsModule,
     LedgerModule,
+    AuditModule,
     PaymentsModule,
     IdempotencyModule,
   ],

@@ -17,6 +17,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('accounts', 'Open accounts and read balances')
     .addTag('ledger', 'Move money and read the ledger')
     .addTag('payments', 'Payments with scheduled cashback')
+    .addTag('audit', 'Verify the whole ledger')
     .addTag('metrics', 'Prometheus metrics for monitoring')
     .build();
   return SwaggerModule.createDocument(app, config);

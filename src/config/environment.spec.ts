@@ -10,6 +10,11 @@ describe('validateEnvironment', () => {
       CASHBACK_RATE_BPS: 200,
       CASHBACK_DELAY_MS: 86_400_000,
       LOG_LEVEL: 'info',
+      DB_STATEMENT_TIMEOUT_MS: 15_000,
+      DB_LOCK_TIMEOUT_MS: 5_000,
+      DB_IDLE_IN_TRANSACTION_SESSION_TIMEOUT_MS: 30_000,
+      AUDIT_STATEMENT_TIMEOUT_MS: 300_000,
+      AUDIT_CHUNK_ACCOUNTS: 200,
     });
     expect(env.DATABASE_URL).toBeUndefined();
   });
@@ -24,6 +29,14 @@ describe('validateEnvironment', () => {
   it('fails fast naming the variable, and never prints DATABASE_URL', () => {
     expect(() => validateEnvironment({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => validateEnvironment({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+    // 0 would mean "no limit" to PostgreSQL: refused, like any value out of range.
+    expect(() => validateEnvironment({ DB_LOCK_TIMEOUT_MS: '0' })).toThrow(/DB_LOCK_TIMEOUT_MS/);
+    expect(() => validateEnvironment({ DB_STATEMENT_TIMEOUT_MS: '1.5' })).toThrow(
+      /DB_STATEMENT_TIMEOUT_MS/,
+    );
+    expect(() => validateEnvironment({ DB_IDLE_IN_TRANSACTION_SESSION_TIMEOUT_MS: '-1' })).toThrow(
+      /DB_IDLE_IN_TRANSACTION_SESSION_TIMEOUT_MS/,
+    );
     let message = '';
     try {
       validateEnvironment({ DATABASE_URL: 'mysql://u:secret@h/db' });

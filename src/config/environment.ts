@@ -93,6 +93,54 @@ export class Environment {
 
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
+
+  /**
+   * PostgreSQL `statement_timeout` of every pool connection: a statement running longer is
+   * cancelled by the server (SQLSTATE 57014) and the request answers 503 SERVICE_BUSY.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  DB_STATEMENT_TIMEOUT_MS = 15_000;
+
+  /**
+   * PostgreSQL `lock_timeout` of every pool connection: waiting longer for one lock (a row
+   * lock, a table lock someone else holds) fails the statement (55P03, 503 SERVICE_BUSY).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  DB_LOCK_TIMEOUT_MS = 5_000;
+
+  /**
+   * PostgreSQL `idle_in_transaction_session_timeout` of every pool connection: a session that
+   * sits inside an open transaction without sending anything for longer is ended by the server,
+   * releasing its locks (a safety net against a stuck request; the service never waits there).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1_000)
+  @Max(3_600_000)
+  DB_IDLE_IN_TRANSACTION_SESSION_TIMEOUT_MS = 30_000;
+
+  /**
+   * `statement_timeout` of the audit's own connection, per chunk statement: long enough for the
+   * largest single account's history.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  AUDIT_STATEMENT_TIMEOUT_MS = 300_000;
+
+  /** Accounts per audit chunk (one statement each, keyset over account_id). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  AUDIT_CHUNK_ACCOUNTS = 200;
 }
 
 /** `ConfigModule.validate` hook: returns the typed, defaulted environment or throws. */

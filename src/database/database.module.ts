@@ -2,7 +2,7 @@ import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { buildDataSourceOptions } from './data-source-options';
+import { buildDataSourceOptions, configuredSessionTimeouts } from './data-source-options';
 import { DatabaseLocation } from './database-location';
 import { runMigrations } from './migrate';
 import { TransactionRunner } from './transaction-runner';
@@ -31,7 +31,10 @@ class DatabaseLocationModule {}
     TypeOrmModule.forRootAsync({
       inject: [DatabaseLocation, AppConfig],
       useFactory: (location: DatabaseLocation, config: AppConfig) => ({
-        ...buildDataSourceOptions(location.url, { size: config.get('DB_POOL_SIZE') }),
+        ...buildDataSourceOptions(location.url, {
+          size: config.get('DB_POOL_SIZE'),
+          timeouts: configuredSessionTimeouts(config),
+        }),
         autoLoadEntities: true,
         retryAttempts: 0,
       }),

@@ -11,10 +11,14 @@ export async function runMigrations(dataSource: DataSource): Promise<Migration[]
   const lockRunner = dataSource.createQueryRunner();
   await lockRunner.connect();
   try {
+    // Another instance may hold the lock for as long as its migrations take: wait for it
+    // without the pool's DB_LOCK_TIMEOUT_MS (restored below, before the connection goes back).
+    await lockRunner.query('SET lock_timeout = 0');
     await lockRunner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     return await dataSource.runMigrations({ transaction: 'each' });
   } finally {
     await lockRunner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {});
+    await lockRunner.query('RESET lock_timeout').catch(() => {});
     await lockRunner.release();
   }
 }
@@ -24,10 +28,14 @@ export async function revertLastMigration(dataSource: DataSource): Promise<void>
   const lockRunner = dataSource.createQueryRunner();
   await lockRunner.connect();
   try {
+    // Another instance may hold the lock for as long as its migrations take: wait for it
+    // without the pool's DB_LOCK_TIMEOUT_MS (restored below, before the connection goes back).
+    await lockRunner.query('SET lock_timeout = 0');
     await lockRunner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     await dataSource.undoLastMigration({ transaction: 'each' });
   } finally {
     await lockRunner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {});
+    await lockRunner.query('RESET lock_timeout').catch(() => {});
     await lockRunner.release();
   }
 }

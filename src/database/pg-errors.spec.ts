@@ -3,7 +3,13 @@ import {
   QueryRunnerProviderAlreadyReleasedError,
   TypeORMError,
 } from 'typeorm';
-import { isConnectionError, isRetryableTransactionError, isUniqueViolation } from './pg-errors';
+import {
+  isBusyError,
+  isConnectionError,
+  isRetryableTransactionError,
+  isUniqueViolation,
+  markCancelledByService,
+} from './pg-errors';
 
 const wrapped = (driverError: object) => ({ message: 'query failed', driverError });
 
@@ -28,7 +34,9 @@ describe('pg error classification', () => {
       true,
     );
     expect(isConnectionError(new Error('Connection terminated unexpectedly'))).toBe(true);
-    expect(isConnectionError(new Error('timeout exceeded when trying to connect'))).toBe(true);
+    expect(isConnectionError(new Error('Connection terminated due to connection timeout'))).toBe(
+      true,
+    );
     expect(isConnectionError(wrapped({ code: '23514' }))).toBe(false);
     expect(isConnectionError(new TypeError('x is undefined'))).toBe(false);
   });
@@ -38,5 +46,33 @@ describe('pg error classification', () => {
     expect(isConnectionError(new QueryRunnerAlreadyReleasedError())).toBe(true);
     expect(isConnectionError(new QueryRunnerProviderAlreadyReleasedError())).toBe(true);
     expect(isConnectionError(new TypeORMError('Query runner already released'))).toBe(false);
+  });
+
+  it('treats statement and lock timeouts and a full pool as busy, not as unavailable', () => {
+    const statementTimeout = wrapped({
+      code: '57014',
+      message: 'canceling statement due to statement timeout',
+    });
+    const lockTimeout = wrapped({
+      code: '55P03',
+      message: 'canceling statement due to lock timeout',
+    });
+    const poolFull = new Error('timeout exceeded when trying to connect');
+    for (const error of [statementTimeout, lockTimeout, poolFull]) {
+      expect(isBusyError(error)).toBe(true);
+      expect(isConnectionError(error)).toBe(false);
+    }
+    expect(isBusyError(wrapped({ code: '40001' }))).toBe(false);
+    expect(isBusyError(wrapped({ code: '57P01', message: 'terminating connection' }))).toBe(false);
+    expect(isBusyError(new Error('Connection terminated due to connection timeout'))).toBe(false);
+    expect(isBusyError(new Error('boom'))).toBe(false);
+  });
+
+  it('treats a cancel the service requested itself as unavailability, never as busy', () => {
+    const cancelled = markCancelledByService(
+      wrapped({ code: '57014', message: 'canceling statement due to user request' }),
+    );
+    expect(isBusyError(cancelled)).toBe(false);
+    expect(isConnectionError(cancelled)).toBe(true);
   });
 });

@@ -52,7 +52,6 @@ const CONNECTION_ERRNOS = new Set([
 ]);
 const CONNECTION_MESSAGES = [
   'Connection terminated',
-  'timeout exceeded when trying to connect',
   'Client has encountered a connection error',
   'Connection is not established',
   'connect ECONNREFUSED',
@@ -76,10 +75,11 @@ const RELEASED_BY_LOST_CONNECTION = new Set([
 
 /**
  * The database could not be reached, or the connection died mid-request (server shut down,
- * backend terminated, pool exhausted past its timeout). Such a transaction never committed,
+ * backend terminated, no new connection accepted in time). Such a transaction never committed,
  * so the request changed nothing: the client gets 503 DATABASE_UNAVAILABLE, not 500.
  */
 export function isConnectionError(error: unknown): boolean {
+  if (isCancelledByService(error)) return true;
   for (const e of layers(error)) {
     const name = (e as { name?: unknown }).name;
     if (typeof name === 'string' && RELEASED_BY_LOST_CONNECTION.has(name)) return true;
@@ -91,4 +91,54 @@ export function isConnectionError(error: unknown): boolean {
     if (CONNECTION_MESSAGES.some((m) => message.includes(m))) return true;
   }
   return false;
+}
+
+/**
+ * pg-pool's error when no pooled connection became free within `connectionTimeoutMillis`
+ * (the pool is busy, the database may be fine). A server that does not accept a *new*
+ * connection in time fails with "Connection terminated due to connection timeout" instead.
+ */
+const POOL_ACQUIRE_TIMEOUT = 'timeout exceeded when trying to connect';
+
+/** 57014 query_canceled (statement_timeout), 55P03 lock_not_available (lock_timeout). */
+const BUSY_STATES = new Set(['57014', '55P03']);
+
+function isBusyLayer(e: ErrorLike): boolean {
+  if (typeof e.code === 'string' && BUSY_STATES.has(e.code)) return true;
+  return typeof e.message === 'string' && e.message === POOL_ACQUIRE_TIMEOUT;
+}
+
+/**
+ * The service was too busy to serve the request in time: a statement or lock timeout, or no
+ * free pooled connection. The transaction was rolled back (or never started), so the request
+ * changed nothing: the client gets 503 SERVICE_BUSY with Retry-After, not 500.
+ *
+ * A 57014 raised by a cancel the service requested itself (on shutdown) is not "busy": see
+ * `markCancelledByService`.
+ */
+export function isBusyError(error: unknown): boolean {
+  if (isCancelledByService(error)) return false;
+  return layers(error).some(isBusyLayer);
+}
+
+const CANCELLED_BY_SERVICE = Symbol('cancelledByService');
+
+/**
+ * Marks the error of a statement the service cancelled on purpose (shutting down). It then
+ * counts as a lost connection (503 DATABASE_UNAVAILABLE, nothing changed: this instance is
+ * going away), never as SERVICE_BUSY, whose Retry-After would invite a retry here.
+ */
+export function markCancelledByService<E>(error: E): E {
+  if (error && typeof error === 'object') {
+    Object.defineProperty(error, CANCELLED_BY_SERVICE, { value: true });
+  }
+  return error;
+}
+
+function isCancelledByService(error: unknown): boolean {
+  return (
+    !!error &&
+    typeof error === 'object' &&
+    (error as { [CANCELLED_BY_SERVICE]?: boolean })[CANCELLED_BY_SERVICE] === true
+  );
 }

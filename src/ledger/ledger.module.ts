@@ -3,7 +3,6 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { MetricsModule } from '../observability/metrics/metrics.module';
 import { Account } from './account.entity';
-import { AuditController } from './audit.controller';
 import { LedgerEngine } from './engine/ledger-engine';
 import { LedgerEntry } from './ledger-entry.entity';
 import { LedgerQueries } from './ledger-queries.service';
@@ -28,7 +27,7 @@ import { TransactionsController } from './transactions.controller';
     IdempotencyModule,
     MetricsModule,
   ],
-  controllers: [MovementsController, TransactionsController, AuditController],
+  controllers: [MovementsController, TransactionsController],
   providers: [
     AccountsRepository,
     LedgerRepository,

@@ -20,6 +20,7 @@ export const ERROR_STATUS = {
   IDEMPOTENCY_KEY_REUSED: 422,
   INTERNAL_ERROR: 500,
   DATABASE_UNAVAILABLE: 503,
+  SERVICE_BUSY: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
-import { isConnectionError } from '../../database/pg-errors';
+import { isBusyError, isConnectionError } from '../../database/pg-errors';
 import type { RequestWithId } from '../http/request-id';
 import { DomainException } from './domain.exception';
 import { ErrorCode } from './error-codes';
@@ -19,6 +19,9 @@ const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
 };
+
+/** `Retry-After` of a 503 SERVICE_BUSY, in seconds: fixed, the busy spells it reports are short. */
+export const SERVICE_BUSY_RETRY_AFTER_SECONDS = 1;
 
 /**
  * Maps anything thrown while serving a request to the problem+json body of the contract.
@@ -48,6 +51,12 @@ export function toProblem(error: unknown): Problem | undefined {
     const code = HTTP_STATUS_CODES[status];
     if (code === 'ROUTE_NOT_FOUND') return problem(code, 'No such route.');
     if (code) return problem(code, error.message);
+  }
+  if (isBusyError(error)) {
+    return problem(
+      'SERVICE_BUSY',
+      'The service is too busy to serve this request in time; the request changed nothing. Retry later.',
+    );
   }
   if (isConnectionError(error)) {
     return problem(
@@ -87,10 +96,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const req = http.getRequest<RequestWithId>();
     if (res.headersSent) return;
     let body = toProblem(exception);
-    if (body?.code === 'DATABASE_UNAVAILABLE') {
+    if (body?.code === 'DATABASE_UNAVAILABLE' || body?.code === 'SERVICE_BUSY') {
       this.logger.warn(
-        `request ${req.id ?? '-'}: database unavailable: ${(exception as Error)?.message}`,
+        `request ${req.id ?? '-'}: ${body.code === 'SERVICE_BUSY' ? 'service busy' : 'database unavailable'}: ${(exception as Error)?.message}`,
       );
+    }
+    if (body?.code === 'SERVICE_BUSY') {
+      res.setHeader('Retry-After', String(SERVICE_BUSY_RETRY_AFTER_SECONDS));
     }
     if (!body) {
       this.logger.error(

@@ -60,6 +60,16 @@ const EXAMPLE_DETAIL: Record<ErrorCode, string> = {
   IDEMPOTENCY_KEY_REUSED: 'This Idempotency-Key was used with a different request.',
   INTERNAL_ERROR: 'An unexpected error occurred.',
   DATABASE_UNAVAILABLE: 'The database cannot be reached right now; the request changed nothing.',
+  SERVICE_BUSY:
+    'The service is too busy to serve this request in time; it changed nothing. Retry after the Retry-After header.',
+};
+
+/** Sent with every 503 SERVICE_BUSY. */
+const RETRY_AFTER_HEADER = {
+  'Retry-After': {
+    description: 'With `SERVICE_BUSY` only: seconds to wait before retrying.',
+    schema: { type: 'integer' as const, example: 1 },
+  },
 };
 
 /** A success response with its schema and an example. */
@@ -77,7 +87,7 @@ export function ApiProblems(codes: ErrorCode[], options: { idempotent?: boolean 
   const all: ErrorCode[] = [...codes];
   if (options.idempotent) all.push('IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_PROGRESS');
   if (options.idempotent || codes.includes('MALFORMED_JSON')) all.push('PAYLOAD_TOO_LARGE');
-  all.push('DATABASE_UNAVAILABLE', 'INTERNAL_ERROR');
+  all.push('DATABASE_UNAVAILABLE', 'SERVICE_BUSY', 'INTERNAL_ERROR');
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of new Set(all)) {
     const status = ERROR_STATUS[code];
@@ -87,6 +97,7 @@ export function ApiProblems(codes: ErrorCode[], options: { idempotent?: boolean 
     ApiResponse({
       status,
       description: statusCodes.map((c) => `\`${c}\``).join(', '),
+      ...(statusCodes.includes('SERVICE_BUSY') ? { headers: RETRY_AFTER_HEADER } : {}),
       content: {
         [PROBLEM_CONTENT_TYPE]: {
           schema: { $ref: getSchemaPath(ProblemDto) },

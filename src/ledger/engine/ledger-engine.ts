@@ -6,7 +6,7 @@ import { Clock } from '../../common/clock/clock';
 import { DomainException } from '../../common/errors/domain.exception';
 import { problem } from '../../common/errors/problem';
 import { AppConfig } from '../../config/app-config';
-import { isConnectionError } from '../../database/pg-errors';
+import { isBusyError, isConnectionError } from '../../database/pg-errors';
 import { TransactionRunner } from '../../database/transaction-runner';
 import {
   currentIdempotencyScope,
@@ -142,6 +142,19 @@ export class LedgerEngine implements OnModuleDestroy {
   }
 
   /**
+   * Books every credit already due on any account (GET /audit first does this, so it sees what
+   * every balance read sees). Bounded: with credits falling due continuously it stops after a
+   * fixed number of rounds rather than chase them forever.
+   */
+  async settleAllDue(): Promise<void> {
+    for (let round = 0; round < 100; round++) {
+      const accountIds = await this.credits.accountsWithDueCredits(this.clock.now(), 1000);
+      if (accountIds.length === 0) return;
+      await this.settle(accountIds);
+    }
+  }
+
+  /**
    * Settle-on-touch for reads: when the account has a credit due, books it in a batch before
    * the read, so a read that starts after a due time sees the credit. Free when nothing is
    * due (the caller passes the row it already read). True when it settled something.
@@ -193,7 +206,8 @@ export class LedgerEngine implements OnModuleDestroy {
         return;
       } catch (error) {
         if (error instanceof BatchConflict && conflicts < MAX_CONFLICT_RERUNS) continue;
-        if (batch.length > 1 && !isConnectionError(error)) {
+        // Not for a lost database or a timeout: every command would only meet it again.
+        if (batch.length > 1 && !isConnectionError(error) && !isBusyError(error)) {
           // One poison command must not fail the others: each runs again on its own.
           this.logger.warn(
             `a batch of ${batch.length} failed (${String(error)}); re-running its commands one by one`,

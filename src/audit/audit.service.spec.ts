@@ -1,0 +1,66 @@
+import type { AuditAccountRow } from './audit.repository';
+import { AuditTally, checkAccount } from './audit.service';
+
+const row = (over: Partial<AuditAccountRow> = {}): AuditAccountRow => ({
+  accountId: 'acc-1',
+  balance: '150',
+  ledgerSum: '150',
+  lastBalanceAfter: '150',
+  entries: '2',
+  brokenLinks: '0',
+  firstBrokenEntry: null,
+  ...over,
+});
+
+describe('audit checks', () => {
+  it('accepts an account its ledger explains, with or without entries', () => {
+    expect(checkAccount(row())).toBeUndefined();
+    expect(
+      checkAccount(row({ balance: '0', ledgerSum: '0', lastBalanceAfter: null, entries: '0' })),
+    ).toBeUndefined();
+  });
+
+  it('names every problem of an account', () => {
+    expect(
+      checkAccount(
+        row({ ledgerSum: '140', lastBalanceAfter: '140', brokenLinks: '1', firstBrokenEntry: '7' }),
+      ),
+    ).toEqual({
+      accountId: 'acc-1',
+      balance: 150,
+      ledgerSum: 140,
+      detail:
+        'balance 150 differs from the ledger sum 140; balance 150 differs from the last balanceAfter 140; 1 entries break the balanceAfter chain (first: entry 7)',
+    });
+  });
+
+  it('keeps totalBalance exact up to 2^53-1 and never fails on a larger sum', () => {
+    const max = '9007199254740991';
+    const tally = new AuditTally();
+    tally.add(row({ balance: max, ledgerSum: max, lastBalanceAfter: max }));
+    expect(tally.result().totalBalance).toBe(Number.MAX_SAFE_INTEGER);
+    tally.add(row({ accountId: 'acc-2', balance: max, ledgerSum: max, lastBalanceAfter: max }));
+    expect(tally.result().totalBalance).toBe(Number(2n * BigInt(max)));
+  });
+
+  it('adds up accounts, entries and balances over chunks', () => {
+    const tally = new AuditTally();
+    tally.add(row());
+    tally.add(
+      row({
+        accountId: 'acc-2',
+        balance: '60',
+        ledgerSum: '50',
+        lastBalanceAfter: '50',
+        entries: '1',
+      }),
+    );
+    expect(tally.result()).toEqual({
+      ok: false,
+      accountsChecked: 2,
+      entriesChecked: 3,
+      totalBalance: 210,
+      mismatches: [expect.objectContaining({ accountId: 'acc-2', balance: 60, ledgerSum: 50 })],
+    });
+  });
+});
