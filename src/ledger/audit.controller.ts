@@ -19,7 +19,7 @@ export class AuditController {
     ok: true,
     accountsChecked: 2,
     entriesChecked: 5,
-    totalBalance: 20000,
+    totalBalance: 10000,
     mismatches: [],
   })
   @ApiProblems([])
