@@ -24,7 +24,7 @@ export class AccountsController {
   @ApiOperation({
     summary: 'Open an account',
     description:
-      'Creates an account with a client-chosen or generated id. A positive `initialDeposit` is booked as a DEPOSIT ledger entry in the same transaction. Ids are unique forever.',
+      'Creates an account with a client-chosen or generated id. A positive `initialDeposit` is booked as a DEPOSIT ledger entry in the same transaction. Ids are unique forever. The body is optional: without one, a USD account with a generated id. Going down this page, execute both examples (acc-alice, then acc-bob from the Examples drop-down): the examples below use them.',
   })
   @ApiBody({
     type: CreateAccountDto,
