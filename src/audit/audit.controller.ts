@@ -18,8 +18,8 @@ export class AuditController {
   @ApiSuccess(200, AuditDto, {
     ok: true,
     accountsChecked: 2,
-    entriesChecked: 5,
-    totalBalance: 20000,
+    entriesChecked: 6,
+    totalBalance: 7500,
     mismatches: [],
   })
   @ApiProblems([])

@@ -12,17 +12,52 @@ import {
 } from './dto/ledger-entry.dto';
 import { LedgerQueries } from './ledger-queries.service';
 
-const ENTRY_EXAMPLE = {
-  entryId: '1042',
-  transactionId: '0b8e6f3a-8a4e-4a53-9d7c-2f3b1c9e5a10',
+/** acc-alice's history after the examples of POST /accounts, /deposits, /withdrawals, /transfers. */
+const TRANSFER_ID = '0b8e6f3a-8a4e-4a53-9d7c-2f3b1c9e5a10';
+const ALICE_ENTRY = {
   accountId: 'acc-alice',
-  type: 'TRANSFER_OUT',
-  amount: -1500,
-  balanceAfter: 11000,
-  timestamp: 1763700000000,
-  counterpartyAccountId: 'acc-bob',
+  counterpartyAccountId: null,
   paymentId: null,
 };
+const HISTORY_EXAMPLE = [
+  {
+    ...ALICE_ENTRY,
+    entryId: '1',
+    transactionId: '5f0c8a62-3d1e-4b8f-9a57-0c2e7d41b9a3',
+    type: 'DEPOSIT',
+    amount: 10000,
+    balanceAfter: 10000,
+    timestamp: 1763700000000,
+  },
+  {
+    ...ALICE_ENTRY,
+    entryId: '2',
+    transactionId: '9d3b27c4-6a15-4e08-b2f1-7c84e0a5d6f2',
+    type: 'DEPOSIT',
+    amount: 2500,
+    balanceAfter: 12500,
+    timestamp: 1763700000300,
+  },
+  {
+    ...ALICE_ENTRY,
+    entryId: '3',
+    transactionId: 'c71e4f08-2b9a-4d63-8e15-a3f6b0d29c47',
+    type: 'WITHDRAWAL',
+    amount: -2500,
+    balanceAfter: 10000,
+    timestamp: 1763700000400,
+  },
+  {
+    ...ALICE_ENTRY,
+    entryId: '4',
+    transactionId: TRANSFER_ID,
+    type: 'TRANSFER_OUT',
+    amount: -1500,
+    balanceAfter: 8500,
+    timestamp: 1763700000500,
+    counterpartyAccountId: 'acc-bob',
+  },
+];
 
 /** GET /accounts/{accountId}/transactions and GET /transactions/{transactionId}. */
 @ApiTags('ledger')
@@ -36,8 +71,16 @@ export class TransactionsController {
     description:
       'Entries ordered by (timestamp, entryId) ascending; `timestamp` keeps only entries at or before it. Cursor pagination; the same query always returns the same entries in the same order.',
   })
-  @ApiSuccess(200, LedgerEntryPageDto, { data: [ENTRY_EXAMPLE], nextCursor: null })
-  @ApiProblems(['VALIDATION_FAILED', 'ACCOUNT_NOT_FOUND'])
+  @ApiSuccess(200, LedgerEntryPageDto, { data: HISTORY_EXAMPLE, nextCursor: null })
+  @ApiProblems(['VALIDATION_FAILED', 'ACCOUNT_NOT_FOUND'], {
+    invalid: {
+      summary: 'timestamp is after 2^53−1',
+      request: { path: { accountId: 'acc-alice' }, query: { timestamp: '9007199254740992' } },
+      errors: [
+        { field: 'timestamp', message: 'timestamp must not be greater than 9007199254740991' },
+      ],
+    },
+  })
   history(
     @Param() params: AccountIdParamDto,
     @Query() query: HistoryQueryDto,
@@ -48,17 +91,18 @@ export class TransactionsController {
   @Get('transactions/:transactionId')
   @ApiOperation({
     summary: 'One movement with all its entries',
-    description: 'A transfer has two entries (TRANSFER_OUT and TRANSFER_IN); other movements one.',
+    description:
+      'A transfer has two entries (TRANSFER_OUT and TRANSFER_IN); other movements one. The `transactionId` is in the response of every movement (and in Swagger UI this field is filled in from the last one you executed on this page).',
   })
   @ApiSuccess(200, TransactionDto, {
-    transactionId: ENTRY_EXAMPLE.transactionId,
+    transactionId: TRANSFER_ID,
     type: 'TRANSFER',
-    timestamp: 1763700000000,
+    timestamp: 1763700000500,
     entries: [
-      ENTRY_EXAMPLE,
+      HISTORY_EXAMPLE[3],
       {
-        ...ENTRY_EXAMPLE,
-        entryId: '1043',
+        ...HISTORY_EXAMPLE[3],
+        entryId: '5',
         accountId: 'acc-bob',
         type: 'TRANSFER_IN',
         amount: 1500,

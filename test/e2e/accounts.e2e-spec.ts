@@ -89,6 +89,12 @@ describe('accounts', () => {
       ['numeric id', { accountId: 123 }, 'accountId'],
       ['lower-case currency', { currency: 'usd' }, 'currency'],
       ['4-letter currency', { currency: 'USDT' }, 'currency'],
+      ['made-up currency XYZ', { currency: 'XYZ' }, 'currency'],
+      ['withdrawn currency DEM', { currency: 'DEM' }, 'currency'],
+      ['ISO 4217 test code XTS', { currency: 'XTS' }, 'currency'],
+      ['"no currency" code XXX', { currency: 'XXX' }, 'currency'],
+      ['null currency', { currency: null }, 'currency'],
+      ['numeric currency', { currency: 840 }, 'currency'],
       ['negative initialDeposit', { initialDeposit: -1 }, 'initialDeposit'],
       ['fractional initialDeposit', { initialDeposit: 1.5 }, 'initialDeposit'],
       ['string initialDeposit', { initialDeposit: '100' }, 'initialDeposit'],
@@ -102,6 +108,27 @@ describe('accounts', () => {
       expect(res.body.errors).toEqual(
         expect.arrayContaining([expect.objectContaining({ field, message: expect.any(String) })]),
       );
+    });
+
+    it('accepts any active ISO 4217 code and refuses XYZ without creating the account', async () => {
+      for (const currency of ['JPY', 'CHF', 'GBP', 'XOF']) {
+        const id = accountId();
+        const res = await http().post('/accounts').send({ accountId: id, currency }).expect(201);
+        expect(res.body).toMatchObject({ accountId: id, currency });
+      }
+      const id = accountId();
+      const res = await http()
+        .post('/accounts')
+        .send({ accountId: id, currency: 'XYZ', initialDeposit: 100 })
+        .expect(400);
+      expect(res.body.errors).toEqual([
+        {
+          field: 'currency',
+          message:
+            'currency must be an active ISO 4217 currency code in upper case, such as USD or EUR',
+        },
+      ]);
+      await http().get(`/accounts/${id}`).expect(404);
     });
 
     it('rejects a JSON array body with 400', async () => {

@@ -31,10 +31,24 @@ interface Schema {
   example?: unknown;
   allOf?: Schema[];
 }
+interface ExampleObject {
+  summary?: string;
+  value?: unknown;
+  'x-request'?: { path?: Record<string, string>; query?: Record<string, string>; body?: unknown };
+}
 interface MediaType {
   schema?: Schema;
   example?: unknown;
-  examples?: Record<string, { value?: unknown }>;
+  examples?: Record<string, ExampleObject>;
+}
+interface HeaderObject {
+  description?: string;
+  required?: boolean;
+  schema?: Schema;
+}
+interface LinkObject {
+  operationId?: string;
+  parameters?: Record<string, string>;
 }
 interface Parameter {
   name: string;
@@ -51,7 +65,15 @@ interface Operation {
   tags?: string[];
   parameters?: Parameter[];
   requestBody?: { required?: boolean; content?: Record<string, MediaType> };
-  responses: Record<string, { description?: string; content?: Record<string, MediaType> }>;
+  responses: Record<
+    string,
+    {
+      description?: string;
+      content?: Record<string, MediaType>;
+      headers?: Record<string, HeaderObject>;
+      links?: Record<string, LinkObject>;
+    }
+  >;
 }
 interface OpenApiDocument {
   openapi: string;
@@ -161,6 +183,47 @@ function operations(doc: OpenApiDocument): [string, Operation][] {
   );
 }
 
+/**
+ * Operations in Swagger UI's page order: grouped by tag in the order the document declares its
+ * tags, each group in path order.
+ */
+function pageOrder(doc: OpenApiDocument): [string, Operation][] {
+  const all = operations(doc);
+  return (doc.tags ?? []).flatMap((tag) => all.filter(([, op]) => op.tags?.[0] === tag.name));
+}
+
+/** Fields whose values the service chooses (ids, times): an example cannot predict them. */
+const UNPREDICTABLE = new Set([
+  'transactionId',
+  'entryId',
+  'timestamp',
+  'createdAt',
+  'at',
+  'cashbackDueAt',
+]);
+
+/** Where `actual` differs from `example`, ignoring the fields in UNPREDICTABLE. */
+function differences(actual: unknown, example: unknown, at = '$'): string[] {
+  if (Array.isArray(example)) {
+    if (!Array.isArray(actual) || actual.length !== example.length) {
+      return [`${at}: ${JSON.stringify(actual)} is not like ${JSON.stringify(example)}`];
+    }
+    return example.flatMap((item, i) => differences(actual[i], item, `${at}[${i}]`));
+  }
+  if (example !== null && typeof example === 'object') {
+    if (actual === null || typeof actual !== 'object') return [`${at}: not an object`];
+    const a = actual as Record<string, unknown>;
+    const e = example as Record<string, unknown>;
+    const keys = new Set([...Object.keys(a), ...Object.keys(e)]);
+    return [...keys]
+      .filter((key) => !UNPREDICTABLE.has(key))
+      .flatMap((key) => differences(a[key], e[key], `${at}.${key}`));
+  }
+  return actual === example
+    ? []
+    : [`${at}: ${JSON.stringify(actual)}, example ${JSON.stringify(example)}`];
+}
+
 /** The `code` values an operation documents, by HTTP status. */
 function documentedCodes(op: Operation): Map<string, number> {
   const codes = new Map<string, number>();
@@ -237,6 +300,161 @@ describe('OpenAPI document (/docs-json)', () => {
   it('is a valid OpenAPI 3 document (swagger-parser)', () => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(resolved.paths).length).toBeGreaterThan(0);
+  });
+
+  it('has examples that work down the page on a fresh database, each answering its example', async () => {
+    // What a person gets executing every operation of Swagger UI in page order with what it
+    // pre-fills (test:ui does it in the browser): path parameters from their examples, or from
+    // the OpenAPI link of the last response that had one (as the page follows links), optional
+    // query parameters empty, the request body's examples in turn. Runs first in this file, on
+    // its fresh database. Every answer must be the documented success status, and its body the
+    // documented example but for ids and times.
+    const linked = new Map<string, Record<string, string>>();
+    const wrong: string[] = [];
+    let executed = 0;
+    for (const [route, op] of pageOrder(doc)) {
+      const [method, path] = route.split(' ');
+      const success = Object.keys(op.responses).find((status) => /^2\d\d$/.test(status));
+      const media = Object.values(op.responses[success ?? ''].content ?? {})[0];
+      const example = media?.example ?? Object.values(media?.examples ?? {})[0]?.value;
+      const values = { ...linked.get(op.operationId ?? '') };
+      const url = path.replace(/\{([^}]+)\}/g, (_m, name: string) => {
+        const param = (op.parameters ?? []).find((p) => p.in === 'path' && p.name === name);
+        return encodeURIComponent(values[name] ?? String(param?.example ?? param?.schema?.example));
+      });
+      // Swagger UI's body: the media type's examples (a drop-down, the first pre-filled), else
+      // its example, else one built from the examples of the schema's properties.
+      const body =
+        resolved.paths[path][method.toLowerCase()].requestBody?.content?.['application/json'];
+      const fromSchema = () =>
+        Object.fromEntries(
+          Object.entries(body?.schema?.properties ?? {}).map(([k, v]) => [k, v.example]),
+        );
+      const bodies = !body
+        ? [null]
+        : body.examples
+          ? Object.values(body.examples).map((e) => e.value)
+          : [body.example ?? fromSchema()];
+      for (const sent of bodies) {
+        const req = request(t.app.getHttpServer())[method === 'POST' ? 'post' : 'get'](url);
+        const res = sent === null ? await req : await req.send(sent);
+        executed++;
+        const where = `${route} ${sent === null ? '' : JSON.stringify(sent)}`.trim();
+        if (String(res.status) !== success) {
+          wrong.push(`${where} → ${res.status} ${JSON.stringify(res.body)}`);
+          continue;
+        }
+        for (const link of Object.values(op.responses[String(res.status)].links ?? {})) {
+          const params: Record<string, string> = {};
+          for (const [name, expression] of Object.entries(link.parameters ?? {})) {
+            const field = /^\$response\.body#\/(\w+)$/.exec(expression)?.[1];
+            params[name] = String((res.body as Record<string, unknown>)[field ?? '']);
+          }
+          linked.set(link.operationId ?? '', params);
+        }
+        // The success example shows the answer to the first body example (POST /accounts:
+        // acc-alice; its second example opens acc-bob).
+        if (typeof example === 'object' && sent === bodies[0]) {
+          wrong.push(...differences(res.body, example).map((d) => `${where}: ${d}`));
+        }
+      }
+    }
+    expect(executed).toBeGreaterThanOrEqual(operations(doc).length);
+    expect(wrong).toEqual([]);
+  });
+
+  it('shows each operation a 400 example of its own fields, the answer to the request it names', async () => {
+    const wrong: string[] = [];
+    let checked = 0;
+    for (const [route, op] of operations(doc)) {
+      const [method, path] = route.split(' ');
+      const examples = op.responses['400']?.content?.[PROBLEM_CONTENT_TYPE]?.examples ?? {};
+      const example = examples.VALIDATION_FAILED;
+      if (!example) continue;
+      const sent = example['x-request'];
+      if (!sent) {
+        wrong.push(`${route}: the VALIDATION_FAILED example does not name its request`);
+        continue;
+      }
+      const url = path.replace(/\{([^}]+)\}/g, (_m, name: string) => {
+        const param = (op.parameters ?? []).find((p) => p.in === 'path' && p.name === name);
+        return encodeURIComponent(sent.path?.[name] ?? String(param?.example));
+      });
+      const req = request(t.app.getHttpServer())[method === 'POST' ? 'post' : 'get'](url);
+      const res = await req.query(sent.query ?? {}).send(sent.body ?? undefined);
+      checked++;
+      const { type, title, status, code, detail, errors } = res.body as Record<string, unknown>;
+      const answered = { type, title, status, code, detail, errors };
+      if (JSON.stringify(answered) !== JSON.stringify(example.value)) {
+        wrong.push(`${route}: answered ${JSON.stringify(answered)}`);
+      }
+      // Its fields are this operation's own: a body property, a query or a path parameter.
+      const own = new Set([
+        ...(op.parameters ?? []).map((p) => p.name),
+        ...Object.keys(
+          resolved.paths[path][method.toLowerCase()].requestBody?.content?.['application/json']
+            ?.schema?.properties ?? {},
+        ),
+      ]);
+      for (const { field } of (errors as { field: string }[] | undefined) ?? []) {
+        if (!own.has(field)) wrong.push(`${route}: the 400 example names ${field}`);
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(9);
+    expect(wrong).toEqual([]);
+  });
+
+  it('documents X-Request-Id on every response and Idempotent-Replayed on POST replays', async () => {
+    const wrong: string[] = [];
+    for (const [route, op] of operations(doc)) {
+      for (const [status, response] of Object.entries(op.responses)) {
+        const headers = response.headers ?? {};
+        if (headers['X-Request-Id']?.required !== true) {
+          wrong.push(`${route} ${status}: X-Request-Id`);
+        }
+        const replayable = route.startsWith('POST ') && /^[24]/.test(status);
+        if (replayable !== 'Idempotent-Replayed' in headers) {
+          wrong.push(`${route} ${status}: Idempotent-Replayed ${replayable ? 'missing' : 'extra'}`);
+        }
+        if (replayable && headers['Idempotent-Replayed']?.required !== false) {
+          wrong.push(`${route} ${status}: Idempotent-Replayed must not be required`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+    // And the service does send them: a replay carries both.
+    const http = () => request(t.app.getHttpServer());
+    const body = { accountId: 'acc-replay-doc', initialDeposit: 1 };
+    const first = await http().post('/accounts').set('Idempotency-Key', 'doc-replay-1').send(body);
+    const again = await http().post('/accounts').set('Idempotency-Key', 'doc-replay-1').send(body);
+    expect([first.status, again.status]).toEqual([201, 201]);
+    expect(first.headers['x-request-id']).toMatch(/^[A-Za-z0-9._:-]{1,128}$/);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    expect(again.headers['idempotent-replayed']).toBe('true');
+  });
+
+  it('leaves optional query parameters empty in "Try it out" (no example, no default)', () => {
+    // Swagger UI pre-fills a parameter with its example, else its default: a made-up cursor is
+    // refused (400), a fixed time in the past gives 404 or an empty list.
+    const prefilled: string[] = [];
+    for (const [route, op] of operations(doc)) {
+      for (const p of op.parameters ?? []) {
+        if (p.in !== 'query' || p.required) continue;
+        const value = p.example ?? p.schema?.example ?? p.schema?.default;
+        if (value !== undefined) prefilled.push(`${route} ?${p.name}=${JSON.stringify(value)}`);
+      }
+    }
+    expect(prefilled).toEqual([]);
+  });
+
+  it('documents the POST /accounts body as optional, and the service agrees', async () => {
+    expect(doc.paths['/accounts'].post.requestBody?.required).not.toBe(true);
+    const http = () => request(t.app.getHttpServer());
+    const bare = await http().post('/accounts');
+    expect(bare.status).toBe(201);
+    const empty = await http().post('/accounts').send({});
+    expect(empty.status).toBe(201);
+    expect(empty.body).toMatchObject({ currency: 'USD', balance: 0 });
   });
 
   it('documents every route the app serves, and serves every route it documents', () => {
@@ -495,8 +713,8 @@ describe('OpenAPI document (/docs-json)', () => {
             type: 'integer',
             minimum: 1,
             maximum: 500,
-            default: 50,
           });
+          expect(p.description).toContain('50 when absent');
         } else if (p.name === 'at' || p.name === 'timestamp') {
           expect({ where, ...p.schema }).toMatchObject({
             where,

@@ -1,12 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIso4217Currency, ISO_4217_CODES } from '../../common/currency';
 import { IsAbsentOr } from '../../common/http/optional';
-import {
-  ACCOUNT_ID_PATTERN,
-  CURRENCY_PATTERN,
-  DEFAULT_CURRENCY,
-  MAX_AMOUNT,
-} from '../../common/money';
+import { ACCOUNT_ID_PATTERN, DEFAULT_CURRENCY, MAX_AMOUNT } from '../../common/money';
 
 export class CreateAccountDto {
   @ApiPropertyOptional({
@@ -25,14 +21,14 @@ export class CreateAccountDto {
   accountId?: string;
 
   @ApiPropertyOptional({
-    description: 'ISO 4217 code, fixed for the life of the account.',
+    description:
+      'An active ISO 4217 code (`USD`, `EUR`, …; `XYZ` or a withdrawn code is refused), fixed for the life of the account.',
     example: 'USD',
     default: DEFAULT_CURRENCY,
-    pattern: CURRENCY_PATTERN.source,
+    enum: ISO_4217_CODES,
   })
   @IsAbsentOr()
-  @IsString()
-  @Matches(CURRENCY_PATTERN, { message: 'currency must be three upper-case letters (ISO 4217)' })
+  @IsIso4217Currency()
   currency?: string;
 
   @ApiPropertyOptional({

@@ -6,8 +6,9 @@ import {
   ApiPropertyOptional,
   ApiResponse,
   getSchemaPath,
+  type LinksObject,
 } from '@nestjs/swagger';
-import { ERROR_STATUS, ErrorCode } from '../errors/error-codes';
+import { ERROR_STATUS, ErrorCode, FieldError } from '../errors/error-codes';
 import { PROBLEM_CONTENT_TYPE } from '../errors/problem';
 
 export class FieldErrorDto {
@@ -42,8 +43,7 @@ export class ProblemDto {
   requestId?: string;
 }
 
-const EXAMPLE_DETAIL: Record<ErrorCode, string> = {
-  VALIDATION_FAILED: 'amount: amount must be an integer number of minor units',
+const EXAMPLE_DETAIL: Record<Exclude<ErrorCode, 'VALIDATION_FAILED'>, string> = {
   MALFORMED_JSON: 'The request body is not valid JSON.',
   ROUTE_NOT_FOUND: 'No such route.',
   ACCOUNT_NOT_FOUND: 'Account acc-404 does not exist.',
@@ -72,18 +72,67 @@ const RETRY_AFTER_HEADER = {
   },
 };
 
-/** A success response with its schema and an example. */
-export function ApiSuccess(status: number, type: Type<unknown>, example: unknown) {
-  return ApiResponse({ status, type, example, description: 'Success' });
+/**
+ * OpenAPI links from a response to the operation that reads what it created. Swagger UI shows
+ * them under the response, and the page follows them (see swagger-ui-follow-links.ts): after a
+ * deposit, GET /transactions/{transactionId} is pre-filled with its transactionId.
+ */
+export const LINK_TO_TRANSACTION: LinksObject = {
+  GetTransaction: {
+    operationId: 'TransactionsController_transaction',
+    parameters: { transactionId: '$response.body#/transactionId' },
+    description: 'The movement with all its ledger entries: GET /transactions/{transactionId}.',
+  },
+};
+export const LINK_TO_PAYMENT: LinksObject = {
+  GetPayment: {
+    operationId: 'PaymentsController_get',
+    parameters: { paymentId: '$response.body#/paymentId' },
+    description: 'The payment and its cashback status: GET /payments/{paymentId}.',
+  },
+};
+
+/** A success response with its schema, an example and, optionally, links. */
+export function ApiSuccess(
+  status: number,
+  type: Type<unknown>,
+  example: unknown,
+  links?: LinksObject,
+) {
+  return ApiResponse({ status, type, example, description: 'Success', ...(links && { links }) });
 }
 
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
+
+export interface ApiProblemsOptions {
+  /** A POST that takes `Idempotency-Key`: adds the header and the idempotency errors. */
+  idempotent?: boolean;
+  /**
+   * This operation's own 400 VALIDATION_FAILED example: a request to it with a bad value, and
+   * the `errors` the service answers to it. Required when the codes include VALIDATION_FAILED,
+   * so no operation shows another operation's fields.
+   */
+  invalid?: InvalidExample;
+}
+
+export interface InvalidExample {
+  /**
+   * What to send, over the operation's own examples. Kept in the document as the example's
+   * `x-request` (test/e2e/openapi.e2e-spec.ts sends it and compares the answer).
+   */
+  request: { path?: Record<string, string>; query?: Record<string, string>; body?: unknown };
+  summary: string;
+  errors: FieldError[];
+}
 
 /**
  * Documents every error a route can answer, grouped by status, each with the problem+json
  * schema and one example per code. Every route can also fail with 503 and 500.
  */
-export function ApiProblems(codes: ErrorCode[], options: { idempotent?: boolean } = {}) {
+export function ApiProblems(codes: ErrorCode[], options: ApiProblemsOptions = {}) {
+  if (codes.includes('VALIDATION_FAILED') && !options.invalid?.errors.length) {
+    throw new Error('ApiProblems: VALIDATION_FAILED needs its own `invalid` example');
+  }
   const all: ErrorCode[] = [...codes];
   if (options.idempotent) all.push('IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_PROGRESS');
   if (options.idempotent || codes.includes('MALFORMED_JSON')) all.push('PAYLOAD_TOO_LARGE');
@@ -102,18 +151,7 @@ export function ApiProblems(codes: ErrorCode[], options: { idempotent?: boolean 
         [PROBLEM_CONTENT_TYPE]: {
           schema: { $ref: getSchemaPath(ProblemDto) },
           examples: Object.fromEntries(
-            statusCodes.map((code) => [
-              code,
-              {
-                value: {
-                  type: 'about:blank',
-                  title: titleFor(status),
-                  status,
-                  code,
-                  detail: EXAMPLE_DETAIL[code],
-                },
-              },
-            ]),
+            statusCodes.map((code) => [code, exampleProblem(code, status, options.invalid)]),
           ),
         },
       },
@@ -133,6 +171,21 @@ export function ApiProblems(codes: ErrorCode[], options: { idempotent?: boolean 
     );
   }
   return applyDecorators(ApiExtraModels(ProblemDto, FieldErrorDto), ...decorators);
+}
+
+/** An OpenAPI Example Object: `value` is the problem+json body. */
+function exampleProblem(code: ErrorCode, status: number, invalid?: InvalidExample): object {
+  const base = { type: 'about:blank', title: titleFor(status), status, code };
+  if (code !== 'VALIDATION_FAILED' || !invalid) {
+    return { value: { ...base, detail: EXAMPLE_DETAIL[code as keyof typeof EXAMPLE_DETAIL] } };
+  }
+  // The same detail the service writes (ValidationFailedException): "field: message; …".
+  const detail = invalid.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
+  return {
+    summary: invalid.summary,
+    value: { ...base, detail, errors: invalid.errors },
+    'x-request': invalid.request,
+  };
 }
 
 function titleFor(status: number): string {

@@ -9,10 +9,11 @@ export const MAX_PAGE_SIZE = 500;
 
 export class PageQueryDto {
   @ApiPropertyOptional({
-    description: `Page size, 1–${MAX_PAGE_SIZE}.`,
+    // No `default` in the schema: Swagger UI would pre-fill it, and optional query parameters
+    // start empty there. The description says it.
+    description: `Page size, 1–${MAX_PAGE_SIZE}; ${DEFAULT_PAGE_SIZE} when absent.`,
     minimum: 1,
     maximum: MAX_PAGE_SIZE,
-    default: DEFAULT_PAGE_SIZE,
     type: 'integer',
   })
   @IsOptional()
@@ -23,8 +24,9 @@ export class PageQueryDto {
   limit: number = DEFAULT_PAGE_SIZE;
 
   @ApiPropertyOptional({
-    description: "Opaque cursor: the previous page's `nextCursor`.",
-    example: 'WzE3NjM3MDAwMDAwMDAsImFjYy0xIl0',
+    description:
+      "Opaque cursor: the previous page's `nextCursor`. Leave it empty for the first page.",
+    // No `example`: Swagger UI would pre-fill it, and a made-up cursor is refused with 400.
     maxLength: 512,
     pattern: '^[A-Za-z0-9_-]+$',
   })

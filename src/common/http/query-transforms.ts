@@ -21,9 +21,10 @@ export function toIntegerIfNumeric({ value }: { value: unknown }): unknown {
  */
 export function EpochMillisQuery(name: string, description: string): PropertyDecorator {
   return applyDecorators(
+    // No `example`: Swagger UI pre-fills "Try it out" with it, and an optional filter must
+    // start empty (a fixed time in the past answers 404 or an empty list).
     ApiPropertyOptional({
       description,
-      example: 1763700000000,
       type: 'integer',
       minimum: 0,
       maximum: Number.MAX_SAFE_INTEGER,

@@ -20,7 +20,7 @@ export class LedgerEntryDto {
   @ApiProperty({ example: -1500, type: 'integer', description: 'Signed: + credit, − debit.' })
   amount!: number;
 
-  @ApiProperty({ example: 11000, type: 'integer' })
+  @ApiProperty({ example: 8500, type: 'integer' })
   balanceAfter!: number;
 
   @ApiProperty({ example: 1763700000000, type: 'integer' })

@@ -86,7 +86,7 @@ export class TransferResultDto {
   @ApiProperty({ example: 1500, type: 'integer' })
   amount!: number;
 
-  @ApiProperty({ example: 11000, type: 'integer' })
+  @ApiProperty({ example: 8500, type: 'integer' })
   sourceBalance!: number;
 
   @ApiProperty({ example: 1500, type: 'integer' })

@@ -11,13 +11,13 @@ export class CreatePaymentDto extends AccountAmountDto {}
  * (the contract has no 400 for this route).
  */
 export class PaymentIdParamDto {
-  @ApiProperty({ example: 'payment42', pattern: '^payment[1-9][0-9]*$' })
+  @ApiProperty({ example: 'payment1', pattern: '^payment[1-9][0-9]*$' })
   @IsString()
   paymentId!: string;
 }
 
 export class PaymentDto {
-  @ApiProperty({ example: 'payment42', description: '`payment` + a number from one sequence.' })
+  @ApiProperty({ example: 'payment1', description: '`payment` + a number from one sequence.' })
   paymentId!: string;
 
   @ApiProperty({
@@ -54,6 +54,6 @@ export class PaymentDto {
 }
 
 export class PaymentCreatedDto extends PaymentDto {
-  @ApiProperty({ example: 7500, type: 'integer', description: 'Balance right after the debit.' })
+  @ApiProperty({ example: 6000, type: 'integer', description: 'Balance right after the debit.' })
   balance!: number;
 }
