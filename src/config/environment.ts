@@ -91,6 +91,16 @@ export class Environment {
   @Max(64)
   LEDGER_BATCHES_IN_FLIGHT = 2;
 
+  /**
+   * Commands waiting for a ledger batch, at most. Past it a request is shed at once with 503
+   * SERVICE_BUSY and Retry-After (nothing changed), instead of waiting without bound.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  LEDGER_MAX_QUEUE = 10_000;
+
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
 

@@ -84,6 +84,7 @@ export class LedgerEngine implements OnModuleDestroy {
   private readonly queue: Pending[] = [];
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
+  private readonly maxQueue: number;
   private readonly idempotencyTtlMs: number;
   private inFlight = 0;
   private drained: (() => void) | undefined;
@@ -100,6 +101,7 @@ export class LedgerEngine implements OnModuleDestroy {
   ) {
     this.maxBatch = config.get('LEDGER_MAX_BATCH');
     this.maxInFlight = config.get('LEDGER_BATCHES_IN_FLIGHT');
+    this.maxQueue = config.get('LEDGER_MAX_QUEUE');
     this.idempotencyTtlMs = config.get('IDEMPOTENCY_TTL_MS');
     metrics.declareEntryTypes(ENTRY_TYPES);
   }
@@ -123,6 +125,14 @@ export class LedgerEngine implements OnModuleDestroy {
     command: C,
     present: (result: CommandResult<C>) => D,
   ): Promise<D> {
+    if (this.queue.length >= this.maxQueue) {
+      return Promise.reject(
+        new DomainException(
+          'SERVICE_BUSY',
+          `${this.queue.length} requests are already waiting for the ledger; nothing changed. Retry later.`,
+        ),
+      );
+    }
     return new Promise<D>((resolve, reject) => {
       this.queue.push({
         command,
