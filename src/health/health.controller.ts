@@ -6,7 +6,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { TypeOrmHealthIndicator } from '@nestjs/terminus';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { HealthDto } from './health.dto';
 
 @ApiTags('health')
@@ -24,12 +24,12 @@ export class HealthController {
     type: HealthDto,
     example: { status: 'error', database: 'down' },
   })
-  async check(@Res({ passthrough: true }) res: Response): Promise<HealthDto> {
+  async check(@Res({ passthrough: true }) res: FastifyReply): Promise<HealthDto> {
     const result = await Promise.resolve(
       this.database.pingCheck('database', { timeout: 1500 }),
     ).catch(() => ({ database: { status: 'down' } }));
     if (result.database?.status === 'up') return { status: 'ok', database: 'up' };
-    res.status(HttpStatus.SERVICE_UNAVAILABLE);
+    void res.status(HttpStatus.SERVICE_UNAVAILABLE);
     return { status: 'error', database: 'down' };
   }
 }

@@ -3,7 +3,7 @@ import { LedgerModule } from '../../ledger/ledger.module';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
 
-/** GET /metrics (Prometheus); the request middleware is mounted by `setupObservability`. */
+/** GET /metrics (Prometheus); the request hook is installed by `setupObservability`. */
 @Module({
   imports: [LedgerModule],
   controllers: [MetricsController],
