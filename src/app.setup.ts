@@ -1,5 +1,8 @@
 import type { Server } from 'node:http';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sendProblem, toProblem } from './common/errors/problem-details.filter';
+import { problem } from './common/errors/problem';
 import { answerClientErrorWithProblem } from './common/http/client-error';
 import { assertJsonMediaType, parseJsonBody } from './common/http/json-body';
 import { requestIdFor, REQUEST_ID_HEADER } from './common/http/request-id';
@@ -11,6 +14,22 @@ import { setupOpenApi } from './openapi';
 
 /** The largest request body accepted; a larger one is 413 before it is read further. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * Fastify's router refuses a URL it cannot decode (`%zz`) before any hook runs: answer it in
+ * problem+json with the request id, and log and count it like any other request.
+ */
+function answerFrameworkError(error: Error, request: FastifyRequest, reply: FastifyReply): void {
+  request.server.observeUnroutedRequest?.(request, reply);
+  void reply.header(REQUEST_ID_HEADER, request.id);
+  sendProblem(
+    reply,
+    toProblem(error) ??
+      problem('VALIDATION_FAILED', 'The request URL is not valid.', [
+        { field: 'url', message: 'url is not a valid URL' },
+      ]),
+  );
+}
 
 /**
  * The Fastify adapter main.ts and the e2e tests both build the app on. Node's HTTP parser
@@ -26,6 +45,7 @@ export function createHttpAdapter(): FastifyAdapter {
     requestIdHeader: false,
     genReqId: requestIdFor,
     clientErrorHandler: answerClientErrorWithProblem,
+    frameworkErrors: answerFrameworkError,
     skipMiddie: true,
     return503OnClosing: false,
   });

@@ -32,6 +32,11 @@ async function bootstrap(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();
+    // A connection whose request was in flight at the signal stays open after its response
+    // for Fastify's keepAliveTimeout (72 s), and the server's close waits for it: close each
+    // connection as soon as it is idle instead. In-flight requests are left to finish.
+    const server = app.getHttpServer();
+    setInterval(() => server.closeIdleConnections(), 100).unref();
     app
       .close()
       .then(() => process.exit(0))
@@ -44,7 +49,7 @@ async function bootstrap(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 
   const port = app.get(AppConfig).get('PORT');
-  // Every interface, as Express did (Fastify alone would listen on localhost only).
+  // Every IPv4 interface (a container's too): Fastify alone would listen on localhost only.
   await app.listen(port, '0.0.0.0');
   logger.log(`Listening on http://localhost:${port} (Swagger UI at http://localhost:${port}/docs)`);
 }

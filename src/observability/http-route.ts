@@ -11,5 +11,5 @@ export const UNMATCHED_ROUTE = '(unmatched)';
  */
 export function routePattern(request: FastifyRequest): string {
   if (request.is404) return UNMATCHED_ROUTE;
-  return request.routeOptions.url ?? UNMATCHED_ROUTE;
+  return request.routeOptions?.url ?? UNMATCHED_ROUTE;
 }

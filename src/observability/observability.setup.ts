@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppLogger } from './logging/app-logger.service';
 import { runInRequestContext } from './logging/request-context';
 import { requestLoggerOf, requestLogging } from './logging/request-logging';
@@ -27,4 +28,16 @@ export function setupObservability(app: NestFastifyApplication): void {
     metrics.observe(request, reply);
     done();
   });
+  // Requests the router refuses (an undecodable URL) run no hook: see createHttpAdapter.
+  fastify.decorate('observeUnroutedRequest', (request: FastifyRequest, reply: FastifyReply) => {
+    logRequest(request, reply);
+    reply.raw.once('finish', () => metrics.observe(request, reply));
+  });
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Logs and counts a request that no hook will see; set by setupObservability. */
+    observeUnroutedRequest?: (request: FastifyRequest, reply: FastifyReply) => void;
+  }
 }

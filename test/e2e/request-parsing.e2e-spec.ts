@@ -259,6 +259,14 @@ describe('request parsing (issues #14, #15)', () => {
       expect(allow).not.toContain(method);
     });
 
+    it('a URL the router cannot decode is a problem+json 400 with a request id', async () => {
+      const res = await raw('GET', '/accounts/%zz?limit=0', {});
+      expect(res.status).toBe(400);
+      expect(res.headers['content-type']).toMatch(PROBLEM);
+      expect(res.headers['x-request-id']).toBeDefined();
+      expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'url' }] });
+    });
+
     it('an unknown path is still 404 ROUTE_NOT_FOUND', async () => {
       const res = await raw('PUT', '/no/such/route', {});
       expect(res).toMatchObject({ status: 404, body: { code: 'ROUTE_NOT_FOUND' } });

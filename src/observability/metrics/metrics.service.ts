@@ -115,7 +115,8 @@ export class MetricsService {
       status: String(reply.statusCode),
     };
     this.requests.inc(labels);
-    this.latency.observe(labels, reply.elapsedTime / 1000);
+    const elapsedMs = reply.elapsedTime;
+    this.latency.observe(labels, Number.isFinite(elapsedMs) ? elapsedMs / 1000 : 0);
     if (String(reply.getHeader('Idempotent-Replayed')) === 'true') {
       this.replays.inc({ method: labels.method, route: labels.route });
     }
