@@ -18,6 +18,8 @@ const esmPackages = [
   '@borewit',
   'es-toolkit',
   'load-esm',
+  '@fastify/static',
+  'content-disposition',
 ];
 const shared = {
   transform: {

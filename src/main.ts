@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
-import { configureApp } from './app.setup';
+import { configureApp, createHttpAdapter } from './app.setup';
 import { AppConfig } from './config/app-config';
 import { PinoNestLogger } from './observability/logging/app-logger.service';
 import { createRootLogger } from './observability/logging/root-logger';
@@ -14,7 +14,7 @@ async function bootstrap(): Promise<void> {
   const logger = new Logger('Bootstrap');
   // Boot lines are held until configureApp installs the app's logger (LOG_LEVEL is known only
   // once the config is loaded); if the boot fails they are flushed, as JSON, at info level.
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter(), {
     bodyParser: false,
     forceCloseConnections: false,
     logger: new PinoNestLogger(createRootLogger({ level: 'info' })),
@@ -32,6 +32,11 @@ async function bootstrap(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();
+    // A connection whose request was in flight at the signal stays open after its response
+    // for Fastify's keepAliveTimeout (72 s), and the server's close waits for it: close each
+    // connection as soon as it is idle instead. In-flight requests are left to finish.
+    const server = app.getHttpServer();
+    setInterval(() => server.closeIdleConnections(), 100).unref();
     app
       .close()
       .then(() => process.exit(0))
@@ -44,7 +49,8 @@ async function bootstrap(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 
   const port = app.get(AppConfig).get('PORT');
-  await app.listen(port);
+  // Every IPv4 interface (a container's too): Fastify alone would listen on localhost only.
+  await app.listen(port, '0.0.0.0');
   logger.log(`Listening on http://localhost:${port} (Swagger UI at http://localhost:${port}/docs)`);
 }
 

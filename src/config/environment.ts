@@ -151,6 +151,20 @@ export class Environment {
   @Min(1)
   @Max(100_000)
   AUDIT_CHUNK_ACCOUNTS = 200;
+
+  /** A client must send its whole request line and headers within this time, else 408. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  HTTP_HEADERS_TIMEOUT_MS = 10_000;
+
+  /** A client must send its whole request (headers and body) within this time, else 408. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  HTTP_REQUEST_TIMEOUT_MS = 30_000;
 }
 
 /** `ConfigModule.validate` hook: returns the typed, defaulted environment or throws. */
@@ -160,6 +174,11 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   if (errors.length === 0 && env.LEDGER_BATCHES_IN_FLIGHT >= env.DB_POOL_SIZE) {
     throw new Error(
       `Invalid configuration:\n  LEDGER_BATCHES_IN_FLIGHT=${env.LEDGER_BATCHES_IN_FLIGHT}: must be below DB_POOL_SIZE (${env.DB_POOL_SIZE}), so reads keep a connection`,
+    );
+  }
+  if (errors.length === 0 && env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new Error(
+      `Invalid configuration:\n  HTTP_HEADERS_TIMEOUT_MS=${env.HTTP_HEADERS_TIMEOUT_MS}: must not exceed HTTP_REQUEST_TIMEOUT_MS=${env.HTTP_REQUEST_TIMEOUT_MS}`,
     );
   }
   if (errors.length > 0) {

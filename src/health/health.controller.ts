@@ -5,7 +5,7 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { DatabaseProbe } from './database-probe';
 import { HealthDto } from './health.dto';
 
@@ -25,9 +25,9 @@ export class HealthController {
     type: HealthDto,
     example: { status: 'error', database: 'down' },
   })
-  async check(@Res({ passthrough: true }) res: Response): Promise<HealthDto> {
+  async check(@Res({ passthrough: true }) res: FastifyReply): Promise<HealthDto> {
     if (await this.database.isUp()) return { status: 'ok', database: 'up' };
-    res.status(HttpStatus.SERVICE_UNAVAILABLE);
+    void res.status(HttpStatus.SERVICE_UNAVAILABLE);
     return { status: 'error', database: 'down' };
   }
 }

@@ -1,5 +1,5 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { defer, lastValueFrom, map, Observable } from 'rxjs';
 import { PROBLEM_CONTENT_TYPE } from '../common/errors/problem';
 import { parseIdempotencyKey, requestFingerprint } from './idempotency-key';
@@ -25,15 +25,15 @@ export class IdempotencyInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
     const http = context.switchToHttp();
-    const req = http.getRequest<Request>();
+    const req = http.getRequest<FastifyRequest>();
     if (req.method !== 'POST') return next.handle();
     const key = parseIdempotencyKey(req.headers['idempotency-key']);
     if (key === undefined) return next.handle();
 
-    const res = http.getResponse<Response>();
+    const res = http.getResponse<FastifyReply>();
     const scope: IdempotencyScope = {
       key,
-      fingerprint: requestFingerprint(req.method, req.originalUrl, req.body),
+      fingerprint: requestFingerprint(req.method, req.url, req.body),
       // Nest has already applied the route's @HttpCode before interceptors run.
       successStatus: res.statusCode,
     };
@@ -46,17 +46,15 @@ export class IdempotencyInterceptor implements NestInterceptor {
         if (!scope.answer) return this.idempotency.answerFailure(scope, error);
       }
       if (!scope.answer) {
-        throw new Error(
-          `${req.method} ${req.originalUrl} answered without storing its Idempotency-Key`,
-        );
+        throw new Error(`${req.method} ${req.url} answered without storing its Idempotency-Key`);
       }
       return scope.answer;
     };
     return defer(answer).pipe(
       map((response) => {
-        res.status(response.statusCode);
-        res.type(response.statusCode >= 400 ? PROBLEM_CONTENT_TYPE : 'application/json');
-        if (response.replayed) res.setHeader(IDEMPOTENT_REPLAYED_HEADER, 'true');
+        void res.status(response.statusCode);
+        void res.type(response.statusCode >= 400 ? PROBLEM_CONTENT_TYPE : 'application/json');
+        if (response.replayed) void res.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
         return response.body;
       }),
     );

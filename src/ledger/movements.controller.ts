@@ -126,9 +126,8 @@ export class MovementsController {
         summary: 'targetAccountId missing, amount 0',
         request: { body: { sourceAccountId: 'acc-alice', amount: 0 } },
         errors: [
-          { field: 'targetAccountId', message: 'targetAccountId is not a valid account id' },
-          { field: 'targetAccountId', message: 'targetAccountId must be a string' },
-          { field: 'amount', message: AMOUNT_MESSAGE },
+          { field: 'targetAccountId', message: 'targetAccountId is required' },
+          { field: 'amount', message: 'amount must be at least 1' },
         ],
       },
     },

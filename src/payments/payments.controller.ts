@@ -53,11 +53,7 @@ export class PaymentsController {
     invalid: {
       summary: 'amount is a string',
       request: { body: { accountId: 'acc-alice', amount: '2500' } },
-      errors: [
-        { field: 'amount', message: 'amount must be an integer number of minor units' },
-        { field: 'amount', message: 'amount must be at least 1' },
-        { field: 'amount', message: 'amount must not exceed 1000000000000000' },
-      ],
+      errors: [{ field: 'amount', message: 'amount must be an integer number of minor units' }],
     },
   })
   create(@Body() dto: CreatePaymentDto): Promise<PaymentCreatedDto> {

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Type } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Client } from 'pg';
 import { AppModule } from '../../src/app.module';
-import { configureApp } from '../../src/app.setup';
+import { configureApp, createHttpAdapter } from '../../src/app.setup';
 import { Clock } from '../../src/common/clock/clock';
 import { AppConfig } from '../../src/config/app-config';
 import { validateEnvironment } from '../../src/config/environment';
@@ -70,7 +70,7 @@ export interface TestAppOptions {
 }
 
 export interface TestApp {
-  app: NestExpressApplication;
+  app: NestFastifyApplication;
   database: TestDatabase;
   /** Plain SQL on the test database, for assertions that must bypass the API. */
   sql<T extends Record<string, unknown> = Record<string, unknown>>(
@@ -101,11 +101,14 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     builder = builder.overrideProvider(LogDestination).useValue(new LogDestination(options.logs));
   }
   const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>(
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(
+    createHttpAdapter(),
     options.logs ? { bodyParser: false } : { bodyParser: false, logger: ['error', 'warn'] },
   );
   configureApp(app);
   await app.init();
+  // Fastify serves requests on its Node server (supertest, raw sockets) once ready.
+  await app.getHttpAdapter().getInstance().ready();
 
   const client = new Client({ connectionString: database.url });
   await client.connect();

@@ -1,27 +1,59 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isBusyError, isConnectionError } from '../../database/pg-errors';
-import type { RequestWithId } from '../http/request-id';
+import { allowedMethodsFor } from '../http/route-table';
 import { DomainException } from './domain.exception';
 import { ErrorCode } from './error-codes';
 import { Problem, PROBLEM_CONTENT_TYPE, problem } from './problem';
 
-interface BodyParserError {
-  type?: unknown;
-  status?: unknown;
-  expose?: unknown;
+/** What Fastify's own errors carry (FST_ERR_*), e.g. from body reading or routing. */
+interface FrameworkError {
+  code?: unknown;
+  statusCode?: unknown;
+  message?: unknown;
 }
 
-const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
-  400: 'VALIDATION_FAILED',
-  404: 'ROUTE_NOT_FOUND',
-  405: 'ROUTE_NOT_FOUND',
-  413: 'PAYLOAD_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
+const FRAMEWORK_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'MALFORMED_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_JSON',
 };
 
 /** `Retry-After` of a 503 SERVICE_BUSY, in seconds: fixed, the busy spells it reports are short. */
 export const SERVICE_BUSY_RETRY_AFTER_SECONDS = 1;
+
+const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
+  404: 'ROUTE_NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  408: 'REQUEST_TIMEOUT',
+  413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  431: 'HEADERS_TOO_LARGE',
+};
+
+function frameworkProblem(error: FrameworkError): Problem | undefined {
+  if (typeof error.code !== 'string' || !error.code.startsWith('FST_')) return undefined;
+  const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
+  if (status < 400 || status >= 500) return undefined;
+  const code = FRAMEWORK_CODES[error.code] ?? HTTP_STATUS_CODES[status];
+  switch (code) {
+    case 'PAYLOAD_TOO_LARGE':
+      return problem(code, 'The request body is larger than 1 MB.');
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return problem(code, 'Send the body as application/json (UTF-8).');
+    case 'MALFORMED_JSON':
+      return problem(code, 'The request body is incomplete or does not match its Content-Length.');
+    case undefined:
+      // A URL that cannot be decoded, and the like.
+      return problem('VALIDATION_FAILED', 'The request URL is not valid.', [
+        { field: 'url', message: 'url is not a valid URL' },
+      ]);
+    default:
+      return problem(code, String(error.message));
+  }
+}
 
 /**
  * Maps anything thrown while serving a request to the problem+json body of the contract.
@@ -30,27 +62,20 @@ export const SERVICE_BUSY_RETRY_AFTER_SECONDS = 1;
  */
 export function toProblem(error: unknown): Problem | undefined {
   if (error instanceof DomainException) return problem(error.code, error.detail, error.errors);
-  const parser = error as BodyParserError;
-  if (parser && typeof parser === 'object' && typeof parser.type === 'string') {
-    switch (parser.type) {
-      case 'entity.parse.failed':
-        return problem('MALFORMED_JSON', 'The request body is not valid JSON.');
-      case 'entity.too.large':
-        return problem('PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MB.');
-      case 'encoding.unsupported':
-      case 'charset.unsupported':
-        return problem('UNSUPPORTED_MEDIA_TYPE', 'The request body encoding is not supported.');
-      default:
-        if (typeof parser.status === 'number' && parser.status >= 400 && parser.status < 500) {
-          return problem('VALIDATION_FAILED', 'The request body could not be read.');
-        }
-    }
-  }
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const code = HTTP_STATUS_CODES[status];
     if (code === 'ROUTE_NOT_FOUND') return problem(code, 'No such route.');
     if (code) return problem(code, error.message);
+    if (status >= 400 && status < 500) {
+      return problem('VALIDATION_FAILED', error.message, [
+        { field: 'request', message: error.message },
+      ]);
+    }
+  }
+  if (error && typeof error === 'object') {
+    const framework = frameworkProblem(error);
+    if (framework) return framework;
   }
   if (isBusyError(error)) {
     return problem(
@@ -67,23 +92,22 @@ export function toProblem(error: unknown): Problem | undefined {
   return undefined;
 }
 
-export function sendProblem(res: Response, body: Problem): void {
-  res.status(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
+export function sendProblem(reply: FastifyReply, body: Problem): void {
+  void reply
+    .status(body.status)
+    .type(`${PROBLEM_CONTENT_TYPE}; charset=utf-8`)
+    .send(JSON.stringify(body));
 }
 
-/** Express error middleware for failures before Nest routing (body parsing). */
-export function bodyParserErrorHandler(
-  error: unknown,
-  req: RequestWithId,
-  res: Response,
-  next: (error?: unknown) => void,
-): void {
-  const body = toProblem(error);
-  if (!body || res.headersSent) {
-    next(error);
-    return;
-  }
-  sendProblem(res, body);
+/** A method the path does not support: 405 naming the ones it does, in `Allow`. */
+function methodNotAllowed(request: FastifyRequest, reply: FastifyReply): Problem | undefined {
+  const allowed = allowedMethodsFor(request);
+  if (allowed.length === 0) return undefined;
+  void reply.header('Allow', allowed.join(', '));
+  return problem(
+    'METHOD_NOT_ALLOWED',
+    `${request.method} is not allowed here; allowed: ${allowed.join(', ')}.`,
+  );
 }
 
 @Catch()
@@ -92,21 +116,22 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const res = http.getResponse<Response>();
-    const req = http.getRequest<RequestWithId>();
-    if (res.headersSent) return;
+    const reply = http.getResponse<FastifyReply>();
+    const request = http.getRequest<FastifyRequest>();
+    if (reply.sent) return;
     let body = toProblem(exception);
+    if (body?.code === 'ROUTE_NOT_FOUND') body = methodNotAllowed(request, reply) ?? body;
     if (body?.code === 'DATABASE_UNAVAILABLE' || body?.code === 'SERVICE_BUSY') {
       this.logger.warn(
-        `request ${req.id ?? '-'}: ${body.code === 'SERVICE_BUSY' ? 'service busy' : 'database unavailable'}: ${(exception as Error)?.message}`,
+        `request ${request.id}: ${body.code === 'SERVICE_BUSY' ? 'service busy' : 'database unavailable'}: ${(exception as Error)?.message}`,
       );
     }
     if (body?.code === 'SERVICE_BUSY') {
-      res.setHeader('Retry-After', String(SERVICE_BUSY_RETRY_AFTER_SECONDS));
+      void reply.header('Retry-After', String(SERVICE_BUSY_RETRY_AFTER_SECONDS));
     }
     if (!body) {
       this.logger.error(
-        `request ${req.id ?? '-'} ${req.method} ${req.originalUrl} failed`,
+        `request ${request.id} ${request.method} ${request.url} failed`,
         exception instanceof Error ? exception.stack : String(exception),
       );
       body = {
@@ -114,9 +139,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
           'INTERNAL_ERROR',
           'An unexpected error occurred. Quote the request id to support.',
         ),
-        requestId: req.id,
+        requestId: request.id,
       };
     }
-    sendProblem(res, body);
+    sendProblem(reply, body);
   }
 }

@@ -4,12 +4,13 @@ import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
 /**
- * Query strings arrive as strings. Only plain decimal digit strings become numbers; anything
- * else ("1e3", "0x10", " 5", "5.0", arrays from repeated params) is left as it came, so the
+ * Query strings arrive as strings. Only plain decimal integers (digits, maybe after a minus)
+ * become numbers, so `-1` breaks the range rule rather than the type rule; anything else
+ * ("1e3", "0x10", " 5", "5.0", arrays from repeated params) is left as it came, so the
  * validators reject it instead of a lenient conversion accepting it.
  */
 export function toIntegerIfNumeric({ value }: { value: unknown }): unknown {
-  if (typeof value === 'string' && /^\d{1,16}$/.test(value)) {
+  if (typeof value === 'string' && /^-?\d{1,16}$/.test(value)) {
     return Number(value);
   }
   return value;

@@ -1,7 +1,6 @@
-import type { NextFunction, Request, Response } from 'express';
 import { createRootLogger } from './root-logger';
 import { PinoNestLogger } from './app-logger.service';
-import { requestContextMiddleware } from './request-context';
+import { runInRequestContext } from './request-context';
 
 function setup() {
   const lines: Record<string, unknown>[] = [];
@@ -59,12 +58,7 @@ describe('PinoNestLogger', () => {
 
   it('writes through the request logger inside a request context', () => {
     const { lines, pino, logger } = setup();
-    const req = { log: pino.child({ requestId: 'req-1' }) } as unknown as Request;
-    requestContextMiddleware(
-      req,
-      {} as Response,
-      (() => logger.warn('inside', 'Ctx')) as NextFunction,
-    );
+    runInRequestContext(pino.child({ requestId: 'req-1' }), () => logger.warn('inside', 'Ctx'));
     logger.warn('outside', 'Ctx');
     expect(lines.map((l) => [l.msg, l.requestId])).toEqual([
       ['inside', 'req-1'],

@@ -1,5 +1,4 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 
 const requestLoggers = new AsyncLocalStorage<Logger>();
@@ -10,13 +9,12 @@ export function currentRequestLogger(): Logger | undefined {
 }
 
 /**
- * Express middleware: runs the rest of the request inside an async context holding the
- * request's child logger, so any log line written while serving it (Nest's Logger included)
- * carries its request id. Mount it AFTER body parsing: body-parser resumes from stream events,
- * which run in the socket's async context and would drop the store.
+ * Runs the rest of the request (`next`) inside an async context holding the request's child
+ * logger, so any log line written while serving it (Nest's Logger included) carries its
+ * request id. Call it from a `preHandler` hook, after the body is read: Fastify reads it from
+ * stream events, which run in the socket's async context and would drop the store.
  */
-export function requestContextMiddleware(req: Request, _res: Response, next: NextFunction): void {
-  const logger = (req as Request & { log?: Logger }).log;
+export function runInRequestContext(logger: Logger | undefined, next: () => void): void {
   if (!logger) {
     next();
     return;

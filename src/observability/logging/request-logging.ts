@@ -1,10 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Request, RequestHandler } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { requestIdFor } from '../../common/http/request-id';
-import { routePattern } from '../http-route';
+import { routePattern, UNMATCHED_ROUTE } from '../http-route';
 import { serializeError } from './root-logger';
+
+const ROUTE = Symbol('route');
+
+/** Node's request as pino-http sees it: Fastify's request id and route pattern, then `log`. */
+type RawRequest = IncomingMessage & { id?: string; [ROUTE]?: string; log?: Logger };
 
 interface RequestLine {
   method: string | undefined;
@@ -17,7 +22,7 @@ interface RequestLine {
 function requestLine(req: IncomingMessage, res: ServerResponse, durationMs: unknown): RequestLine {
   const line: RequestLine = {
     method: req.method,
-    route: routePattern(req as Request),
+    route: (req as RawRequest)[ROUTE] ?? UNMATCHED_ROUTE,
     status: res.statusCode,
     durationMs: typeof durationMs === 'number' ? durationMs : -1,
   };
@@ -29,14 +34,16 @@ function requestLine(req: IncomingMessage, res: ServerResponse, durationMs: unkn
  * One JSON line per request, written when the response is finished (or the client went away):
  * `{ requestId, method, route, status, durationMs }`. The route is the pattern, not the URL, and
  * no header, query or body is logged: account ids and amounts stay out of info-level logs.
- * `req.log` becomes the request's child logger (`{ requestId }`) for everything else.
+ * The request's child logger (`{ requestId }`) is then `requestLoggerOf(request)`.
  *
- * Mount after the request-id middleware: the id is the one it put on `req.id`.
+ * Returns the body of an `onRequest` hook: Fastify has routed the request and set its id.
  */
-export function requestLoggingMiddleware(root: Logger): RequestHandler {
-  return pinoHttp({
+export function requestLogging(
+  root: Logger,
+): (request: FastifyRequest, reply: FastifyReply) => void {
+  const middleware = pinoHttp({
     logger: root,
-    genReqId: (req) => (req as Request & { id?: string }).id ?? requestIdFor(req as Request),
+    genReqId: (req) => (req as RawRequest).id ?? requestIdFor(req),
     customAttributeKeys: { reqId: 'requestId', responseTime: 'durationMs' },
     quietReqLogger: true,
     quietResLogger: true,
@@ -57,4 +64,15 @@ export function requestLoggingMiddleware(root: Logger): RequestHandler {
       res.writableFinished ? 'request completed' : 'request aborted',
     customErrorMessage: () => 'request failed',
   });
+  return (request, reply) => {
+    const raw = request.raw as RawRequest;
+    raw.id = request.id;
+    raw[ROUTE] = routePattern(request);
+    middleware(raw, reply.raw);
+  };
+}
+
+/** The request's child logger (it carries the request id), once requestLogging has run. */
+export function requestLoggerOf(request: FastifyRequest): Logger | undefined {
+  return (request.raw as RawRequest).log;
 }

@@ -8,7 +8,7 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { ProblemDto } from '../../common/http/api-docs';
 import { PROBLEM_CONTENT_TYPE } from '../../common/errors/problem';
 import { MetricsService } from './metrics.service';
@@ -60,9 +60,9 @@ export class MetricsController {
       },
     },
   })
-  async scrape(@Res({ passthrough: true }) res: Response): Promise<string> {
+  async scrape(@Res({ passthrough: true }) res: FastifyReply): Promise<string> {
     const { contentType, body } = await this.metrics.scrape();
-    res.type(contentType);
+    void res.type(contentType);
     return body;
   }
 }

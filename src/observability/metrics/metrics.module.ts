@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
 
-/** GET /metrics (Prometheus); the request middleware is mounted by `setupObservability`. */
+/** GET /metrics (Prometheus); the request hook is installed by `setupObservability`. */
 @Module({
   controllers: [MetricsController],
   providers: [MetricsService],

@@ -1,5 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
-import { EventEmitter } from 'node:events';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DataSource } from 'typeorm';
 import type { RetryListener, TransactionRunner } from '../../database/transaction-runner';
 import { MetricsService } from './metrics.service';
@@ -86,15 +85,13 @@ describe('MetricsService', () => {
 
   it('times requests by method, route pattern and status, and counts idempotent replays', async () => {
     const { metrics } = setup();
-    const res = Object.assign(new EventEmitter(), {
+    const reply = {
       statusCode: 201,
+      elapsedTime: 12.5,
       getHeader: (name: string) => (name === 'Idempotent-Replayed' ? 'true' : undefined),
-    });
-    const req = { method: 'POST', baseUrl: '', route: { path: '/transfers' } };
-    const next = jest.fn();
-    metrics.middleware(req as Request, res as unknown as Response, next as NextFunction);
-    expect(next).toHaveBeenCalled();
-    res.emit('finish');
+    };
+    const request = { method: 'POST', is404: false, routeOptions: { url: '/transfers' } };
+    metrics.observe(request as FastifyRequest, reply as unknown as FastifyReply);
     const labels = { method: 'POST', route: '/transfers', status: '201' };
     expect(await value(metrics, 'http_requests_total', labels)).toBe(1);
     const latency = await metrics.registry.getSingleMetricAsString('http_request_duration_seconds');

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { TransactionRunner } from '../../database/transaction-runner';
@@ -119,25 +119,23 @@ export class MetricsService {
   }
 
   /**
-   * Express middleware timing every request to the end of its response. Mount it before body
-   * parsing so refused bodies (400, 413) count too.
+   * Counts and times one finished request, from an `onResponse` hook: refused bodies (400,
+   * 413, 415) and unknown routes count too. The duration is Fastify's, from the request's
+   * arrival to the end of its response.
    */
-  readonly middleware: RequestHandler = (req: Request, res: Response, next: NextFunction) => {
-    const started = process.hrtime.bigint();
-    res.once('finish', () => {
-      const labels = {
-        method: req.method,
-        route: routePattern(req),
-        status: String(res.statusCode),
-      };
-      this.requests.inc(labels);
-      this.latency.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
-      if (String(res.getHeader('Idempotent-Replayed')) === 'true') {
-        this.replays.inc({ method: labels.method, route: labels.route });
-      }
-    });
-    next();
-  };
+  observe(request: FastifyRequest, reply: FastifyReply): void {
+    const labels = {
+      method: request.method,
+      route: routePattern(request),
+      status: String(reply.statusCode),
+    };
+    this.requests.inc(labels);
+    const elapsedMs = reply.elapsedTime;
+    this.latency.observe(labels, Number.isFinite(elapsedMs) ? elapsedMs / 1000 : 0);
+    if (String(reply.getHeader('Idempotent-Replayed')) === 'true') {
+      this.replays.inc({ method: labels.method, route: labels.route });
+    }
+  }
 
   /** Pool use, read at scrape time from the pg Pool behind TypeORM's postgres driver. */
   private registerPoolGauges(dataSource: DataSource): void {
