@@ -10,7 +10,11 @@ import {
   ValueTransformer,
 } from 'typeorm';
 import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
-import { isConnectionError, isRetryableTransactionError, sqlState } from './pg-errors';
+import {
+  isConnectionError,
+  isRetryableTransactionError,
+  sqlState,
+} from '../common/errors/pg-errors';
 
 export interface RetryPolicy {
   maxAttempts: number;

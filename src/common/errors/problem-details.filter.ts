@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
-import { isConnectionError } from '../../database/pg-errors';
+import { isConnectionError } from './pg-errors';
 import type { RequestWithId } from '../http/request-id';
 import { DomainException } from './domain.exception';
 import { ErrorCode } from './error-codes';

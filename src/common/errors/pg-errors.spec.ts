@@ -3,7 +3,7 @@ import {
   QueryRunnerProviderAlreadyReleasedError,
   TypeORMError,
 } from 'typeorm';
-import { isConnectionError, isRetryableTransactionError, isUniqueViolation } from './pg-errors';
+import { isConnectionError, isRetryableTransactionError } from './pg-errors';
 
 const wrapped = (driverError: object) => ({ message: 'query failed', driverError });
 
@@ -13,13 +13,6 @@ describe('pg error classification', () => {
     expect(isRetryableTransactionError(wrapped({ code: '40P01' }))).toBe(true);
     expect(isRetryableTransactionError(wrapped({ code: '23505' }))).toBe(false);
     expect(isRetryableTransactionError(new Error('boom'))).toBe(false);
-  });
-
-  it('recognises unique violations, optionally by constraint', () => {
-    const error = wrapped({ code: '23505', constraint: 'accounts_pkey' });
-    expect(isUniqueViolation(error)).toBe(true);
-    expect(isUniqueViolation(error, 'accounts_pkey')).toBe(true);
-    expect(isUniqueViolation(error, 'other')).toBe(false);
   });
 
   it('treats lost connections as unavailability, not as bugs', () => {
