@@ -9,6 +9,7 @@ import {
 } from '@nestjs/swagger';
 import { ERROR_STATUS, ErrorCode } from '../errors/error-codes';
 import { PROBLEM_CONTENT_TYPE } from '../errors/problem';
+import { IDEMPOTENCY_KEY_HEADER } from '../../idempotency/idempotency-headers';
 
 export class FieldErrorDto {
   @ApiProperty({ example: 'amount' })
@@ -66,8 +67,6 @@ const EXAMPLE_DETAIL: Record<ErrorCode, string> = {
 export function ApiSuccess(status: number, type: Type<unknown>, example: unknown) {
   return ApiResponse({ status, type, example, description: 'Success' });
 }
-
-export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 
 /**
  * Documents every error a route can answer, grouped by status, each with the problem+json

@@ -4,6 +4,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { DataSource } from 'typeorm';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { ENTRY_TYPES } from '../../ledger/ledger-entry.entity';
+import { IDEMPOTENT_REPLAYED_HEADER } from '../../idempotency/idempotency-headers';
 import { PostingsService } from '../../ledger/postings.service';
 import { routePattern } from '../http-route';
 
@@ -117,7 +118,7 @@ export class MetricsService {
       };
       this.requests.inc(labels);
       this.latency.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
-      if (String(res.getHeader('Idempotent-Replayed')) === 'true') {
+      if (String(res.getHeader(IDEMPOTENT_REPLAYED_HEADER)) === 'true') {
         this.replays.inc({ method: labels.method, route: labels.route });
       }
     });
