@@ -7,7 +7,8 @@ import { TransactionRunner } from '../../src/database/transaction-runner';
 import { IdempotencyPurger } from '../../src/idempotency/idempotency-purger';
 import { requestFingerprint } from '../../src/idempotency/idempotency-key';
 import { MovementsService } from '../../src/ledger/movements.service';
-import { balanceOf, createAccount, ledgerViolations } from '../support/factories';
+import { balanceOf, createAccount } from '../support/factories';
+import { ledgerViolations } from '../support/ledger-invariants';
 import { createTestApp, ManualClock, TestApp } from '../support/test-app';
 
 const PROBLEM = /^application\/problem\+json/;

@@ -1,9 +1,11 @@
-import { Cluster } from './support/cluster';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../../scripts/lib/wait';
+import { ledgerViolations, totalBalance } from '../support/ledger-invariants';
+import { Cluster, useCluster } from './support/cluster';
 import { call, describeReply, Reply, openAccounts } from './support/http';
-import { ledgerViolations, totalBalance } from './support/ledger-checks';
 import { Load } from './support/load';
-import { Service } from './support/service';
-import { pick, randomInt, sleep, waitFor, within } from './support/util';
+import { startService } from './support/service';
+import { pick, randomInt, within } from './support/util';
 
 /** main.ts: past this the service gives up on in-flight requests and exits 1. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -12,17 +14,11 @@ describe('SIGTERM under load', () => {
   const database = 'faults_sigterm';
   let cluster: Cluster;
 
-  beforeAll(async () => {
-    cluster = await Cluster.create();
-  });
-  afterAll(async () => {
-    await Service.killAll();
-    await cluster?.dispose();
-  });
+  useCluster((c) => (cluster = c));
 
   it('finishes every in-flight request, then exits 0 within 10 s', async () => {
     // A pool larger than the test's concurrency: no request waits for a connection.
-    const service = await Service.start(await cluster.createDatabase(database), {
+    const service = await startService(await cluster.createDatabase(database), {
       DB_POOL_SIZE: '20',
     });
     const accounts = Array.from({ length: 6 }, (_, i) => `st-${i}`);
@@ -67,14 +63,12 @@ describe('SIGTERM under load', () => {
           );
           return Number(row?.n) >= blocked.length ? true : undefined;
         },
-        30_000,
+        { timeoutMs: 30_000 },
       );
-      await waitFor(
-        'some background load',
-        () => (load.count >= 20 ? true : undefined),
-        30_000,
-        20,
-      );
+      await waitFor('some background load', () => (load.count >= 20 ? true : undefined), {
+        timeoutMs: 30_000,
+        intervalMs: 20,
+      });
 
       const signalledAt = Date.now();
       service.signal('SIGTERM');
@@ -112,8 +106,8 @@ describe('SIGTERM under load', () => {
       [ids],
     );
     expect(rows.filter((r) => r.n === '2').length).toBe(ids.length);
-    expect(await ledgerViolations(cluster, database)).toEqual([]);
-    expect(await totalBalance(cluster, database)).toBe(7 * initial);
+    expect(await ledgerViolations(cluster.db(database))).toEqual([]);
+    expect(await totalBalance(cluster.db(database))).toBe(7 * initial);
     const lost = load.exchanges.filter((e) => e.reply.status === 0).length;
     console.log(`SIGTERM: ${acked.length} background transfers acknowledged, ${lost} cut off`);
   });

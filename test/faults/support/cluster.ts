@@ -4,7 +4,11 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
-import { freePort, waitFor, within } from './util';
+import type { SqlTarget } from '../../support/ledger-invariants';
+import { freePort } from '../../../scripts/lib/net';
+import { waitFor } from '../../../scripts/lib/wait';
+import { killAllServices } from './service';
+import { within } from './util';
 
 const PG_SERVER = resolve(__dirname, 'pg-server.js');
 
@@ -85,11 +89,9 @@ export class Cluster {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     if (!(await within(this.serverExit!, 30_000))) child.kill('SIGKILL');
     this.killPostmaster();
-    await waitFor(
-      'the postmaster to exit',
-      () => (this.postmasterAlive() ? undefined : true),
-      30_000,
-    );
+    await waitFor('the postmaster to exit', () => (this.postmasterAlive() ? undefined : true), {
+      timeoutMs: 30_000,
+    });
   }
 
   /** Stops the server and deletes the cluster's files. Safe to call twice. */
@@ -124,6 +126,11 @@ export class Cluster {
     } finally {
       await client.end().catch(() => {});
     }
+  }
+
+  /** Database `name` as a target for the shared ledger checks (test/support/ledger-invariants). */
+  db(name: string): SqlTarget {
+    return { sql: (text, params) => this.query(name, text, params) };
   }
 
   /** A long-lived connection the test drives itself (e.g. to hold a row lock). */
@@ -181,4 +188,20 @@ export class Cluster {
       // already gone
     }
   }
+}
+
+/**
+ * The cluster of one test file: created before its tests; after them, every service the file
+ * started is killed, then the cluster is stopped and deleted. `use` receives it once it is up.
+ */
+export function useCluster(use: (cluster: Cluster) => void): void {
+  let cluster: Cluster | undefined;
+  beforeAll(async () => {
+    cluster = await Cluster.create();
+    use(cluster);
+  });
+  afterAll(async () => {
+    await killAllServices();
+    await cluster?.dispose();
+  });
 }
