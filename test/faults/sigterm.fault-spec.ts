@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { connect } from 'node:net';
 import { waitFor } from '../../scripts/lib/wait';
 import { ledgerViolations, totalBalance } from '../support/ledger-invariants';
 import { Cluster, useCluster } from './support/cluster';
@@ -10,13 +10,25 @@ import { pick, randomInt, within } from './support/util';
 /** main.ts: past this the service gives up on in-flight requests and exits 1. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
+/** Whether a new TCP connection to `port` is refused (nobody listens there any more). */
+function connectionRefused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
+}
+
 describe('SIGTERM under load', () => {
   const database = 'faults_sigterm';
   let cluster: Cluster;
 
   useCluster((c) => (cluster = c));
 
-  it('finishes every in-flight request, then exits 0 within 10 s', async () => {
+  it('stops taking connections, answers every in-flight request, then exits 0 within 10 s', async () => {
     // A pool larger than the test's concurrency: no request waits for a connection.
     const service = await startService(await cluster.createDatabase(database), {
       DB_POOL_SIZE: '20',
@@ -70,21 +82,33 @@ describe('SIGTERM under load', () => {
         intervalMs: 20,
       });
 
+      let answered = 0;
+      for (const reply of blocked) void reply.then(() => (answered += 1));
+
       const signalledAt = Date.now();
       service.signal('SIGTERM');
       load.stop();
-      // It waits for its requests instead of dropping them...
-      await sleep(1000);
+      // It stops listening: a new connection is refused...
+      await waitFor(
+        'new connections to be refused after SIGTERM',
+        async () => ((await connectionRefused(service.port)) ? true : undefined),
+        { timeoutMs: 5_000, intervalMs: 20 },
+      );
+      // ...while the requests it already took are still being served, not dropped: the process
+      // lives on and none of them has been answered (their rows are still locked).
       expect(service.alive).toBe(true);
-      // ...which complete once the lock is released.
+      expect(answered).toBe(0);
+
+      // Released, every one of them is answered with its 201...
       await holder.query(`COMMIT`);
       const replies = await Promise.all(blocked);
       expect(replies.filter((r) => r.status !== 201).map(describeReply)).toEqual([]);
 
+      // ...and then the process exits by itself, with 0, within its deadline. Exit code 0
+      // already means it beat its own 10 s timer; measured from here, allow a second for
+      // process scheduling on a busy machine.
       const exit = await service.exited;
       expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
-      // Exit code 0 already means the service beat its own 10 s deadline; measured from here,
-      // allow a second for process scheduling on a busy machine.
       expect(exit.at - signalledAt).toBeLessThan(SHUTDOWN_DEADLINE_MS + 1000);
     } finally {
       load.stop();
@@ -98,7 +122,9 @@ describe('SIGTERM under load', () => {
     const errors = load.exchanges.filter((e) => e.reply.status >= 500);
     expect(errors.map((e) => describeReply(e.reply))).toEqual([]);
     const acked = load.exchanges.filter((e) => e.reply.status === 201);
-    const ids = acked.map((e) => (e.reply.body as { transactionId: string }).transactionId);
+    const ids = [...acked.map((e) => e.reply), ...(await Promise.all(blocked))].map(
+      (reply) => (reply.body as { transactionId: string }).transactionId,
+    );
     const rows = await cluster.query<{ id: string; n: string }>(
       database,
       `SELECT movement_id::text AS id, count(*)::text AS n FROM ledger_transactions
