@@ -1,10 +1,9 @@
 import { Cluster, useCluster } from './support/cluster';
 import { call, describeReply, openAccounts } from './support/http';
 import { balances, ledgerViolations, totalBalance } from '../support/ledger-invariants';
-import { Load } from './support/load';
+import { Load, randomTransfer, TransferBody } from './support/load';
 import { startService } from './support/service';
 import { waitFor } from '../../scripts/lib/wait';
-import { pick, randomInt } from './support/util';
 
 /**
  * kill -9 under load: the service dies between any two instructions, in the middle of
@@ -26,21 +25,11 @@ describe('kill -9 under load', () => {
     const first = await startService(url, env);
     await openAccounts(first.baseUrl, accounts, initial);
 
-    interface Transfer {
-      sourceAccountId: string;
-      targetAccountId: string;
-      amount: number;
-    }
-    const load = new Load<Transfer>({
+    const load = new Load<TransferBody>({
       workers: 16,
       maxRequests: 20_000,
       target: () => first.baseUrl,
-      next: () => {
-        const source = pick(accounts);
-        const target = pick(accounts.filter((a) => a !== source));
-        const tag = { sourceAccountId: source, targetAccountId: target, amount: randomInt(1, 500) };
-        return { method: 'POST', path: '/transfers', body: tag, tag };
-      },
+      next: () => randomTransfer(accounts, 500),
     });
     // Kill once plenty has been acknowledged, with requests certainly in flight.
     await waitFor(

@@ -3,9 +3,9 @@ import { waitFor } from '../../scripts/lib/wait';
 import { ledgerViolations, totalBalance } from '../support/ledger-invariants';
 import { Cluster, useCluster } from './support/cluster';
 import { call, describeReply, Reply, openAccounts } from './support/http';
-import { Load } from './support/load';
+import { Load, randomTransfer, TransferBody } from './support/load';
 import { startService } from './support/service';
-import { pick, randomInt, within } from './support/util';
+import { within } from './support/util';
 
 /** main.ts: past this the service gives up on in-flight requests and exits 1. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -41,20 +41,11 @@ describe('SIGTERM under load', () => {
     // holds the lock of account `hot`, so transfers from it wait in PostgreSQL.
     const holder = await cluster.connect(database);
     let blocked: Promise<Reply>[] = [];
-    const load = new Load<null>({
+    const load = new Load<TransferBody>({
       workers: 6,
       maxRequests: 20_000,
       target: () => service.baseUrl,
-      next: () => {
-        const source = pick(accounts);
-        const target = pick(accounts.filter((a) => a !== source));
-        return {
-          method: 'POST',
-          path: '/transfers',
-          body: { sourceAccountId: source, targetAccountId: target, amount: randomInt(1, 100) },
-          tag: null,
-        };
-      },
+      next: () => randomTransfer(accounts, 100),
     });
     try {
       await holder.query(`BEGIN`);

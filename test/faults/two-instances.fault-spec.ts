@@ -2,7 +2,7 @@ import { MIGRATIONS } from '../../migrations';
 import { Cluster, useCluster } from './support/cluster';
 import { call, describeReply, openAccounts } from './support/http';
 import { balances, ledgerViolations } from '../support/ledger-invariants';
-import { Load } from './support/load';
+import { Load, randomTransfer, TransferBody } from './support/load';
 import { Service, startService } from './support/service';
 import { waitFor } from '../../scripts/lib/wait';
 import { pick, randomInt } from './support/util';
@@ -49,22 +49,12 @@ describe('two instances on one database', () => {
     const accounts = ['two-a', 'two-b', 'two-c'];
     const initial = 1_000_000;
     await openAccounts(url(0), accounts, initial);
-    interface Transfer {
-      sourceAccountId: string;
-      targetAccountId: string;
-      amount: number;
-    }
     let turn = 0;
-    const load = new Load<Transfer>({
+    const load = new Load<TransferBody>({
       workers: 20,
       maxRequests: 300,
       target: () => url(turn++),
-      next: () => {
-        const source = pick(accounts);
-        const target = pick(accounts.filter((a) => a !== source));
-        const tag = { sourceAccountId: source, targetAccountId: target, amount: randomInt(1, 100) };
-        return { method: 'POST', path: '/transfers', body: tag, tag };
-      },
+      next: () => randomTransfer(accounts, 100),
     });
     await load.done;
     expect(
