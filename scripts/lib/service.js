@@ -11,10 +11,11 @@
 // - Stop: SIGTERM, then SIGKILL after STOP_DEADLINE_MS; a PostgreSQL left behind by a killed
 //   service is stopped through the pid in its postmaster.pid. Also on Ctrl-C and on errors.
 const { spawnSync } = require('node:child_process');
-const { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } = require('node:fs');
+const { chmodSync, mkdirSync, mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join, resolve } = require('node:path');
 const { freePort } = require('./net');
+const { runningPostmasterPid } = require('./postgres');
 const { ServiceProcess } = require('./service-process');
 const { waitFor } = require('./wait');
 
@@ -48,25 +49,15 @@ function build() {
   return { outDir, main: join(outDir, 'src', 'main.js') };
 }
 
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The postmaster a killed service could leave behind; the pid is this run's own cluster. */
 async function stopLeftoverPostgres(dataDir) {
-  const pidFile = join(dataDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number.parseInt(readFileSync(pidFile, 'utf8').split('\n')[0], 10);
-  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return;
+  const pid = runningPostmasterPid(dataDir);
+  if (pid === undefined) return;
   log(`stopping the PostgreSQL (pid ${pid}) the service left running`);
   process.kill(pid, 'SIGINT'); // fast shutdown
   try {
-    await waitFor('the PostgreSQL to stop', () => (alive(pid) ? undefined : true), {
+    const stopped = () => (runningPostmasterPid(dataDir) === pid ? undefined : true);
+    await waitFor('the PostgreSQL to stop', stopped, {
       timeoutMs: STOP_DEADLINE_MS,
       intervalMs: 250,
     });

@@ -1,11 +1,11 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import type { SqlTarget } from '../../support/ledger-invariants';
 import { freePort } from '../../../scripts/lib/net';
+import { runningPostmasterPid } from '../../../scripts/lib/postgres';
 import { waitFor } from '../../../scripts/lib/wait';
 import { killAllServices } from './service';
 import { within } from './util';
@@ -89,9 +89,13 @@ export class Cluster {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     if (!(await within(this.serverExit!, 30_000))) child.kill('SIGKILL');
     this.killPostmaster();
-    await waitFor('the postmaster to exit', () => (this.postmasterAlive() ? undefined : true), {
-      timeoutMs: 30_000,
-    });
+    await waitFor(
+      'the postmaster to exit',
+      () => (runningPostmasterPid(this.dataDir) === undefined ? true : undefined),
+      {
+        timeoutMs: 30_000,
+      },
+    );
   }
 
   /** Stops the server and deletes the cluster's files. Safe to call twice. */
@@ -160,28 +164,10 @@ export class Cluster {
     if (this.output.length > 40) this.output.shift();
   }
 
-  private postmasterPid(): number | undefined {
-    const file = join(this.dataDir, 'postmaster.pid');
-    if (!existsSync(file)) return undefined;
-    const pid = Number.parseInt(readFileSync(file, 'utf8').split('\n')[0] ?? '', 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  }
-
-  private postmasterAlive(): boolean {
-    const pid = this.postmasterPid();
-    if (pid === undefined) return false;
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   /** Last resort when the wrapper died without stopping its server: immediate shutdown. */
   private killPostmaster(): void {
-    const pid = this.postmasterPid();
-    if (pid === undefined || !this.postmasterAlive()) return;
+    const pid = runningPostmasterPid(this.dataDir);
+    if (pid === undefined) return;
     try {
       process.kill(pid, 'SIGQUIT');
     } catch {
