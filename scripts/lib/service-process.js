@@ -59,9 +59,13 @@ class ServiceProcess {
     /** @private */ this.logFile = logFile;
     /** @private @type {string[]} */ this.output = [];
     /** @type {Promise<Exit>} resolves when the process has exited, however it ended */
-    this.exited = new Promise((resolve) =>
-      child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
-    );
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() }));
+      // Not started at all (no 'exit' follows): as if it had exited at once.
+      child.once('error', () => {
+        if (child.pid === undefined) resolve({ code: null, signal: null, at: Date.now() });
+      });
+    });
     let partial = '';
     /** @param {Buffer} chunk */
     const keep = (chunk) => {
