@@ -6,7 +6,9 @@
 #
 # The container needs DATABASE_URL: the embedded PostgreSQL that `npm start` uses on a
 # developer machine is not in the image (see the runtime stage).
-ARG NODE_VERSION=20
+# The current Node.js LTS line (Node 20 reached end of life in April 2026). package.json
+# keeps `engines` at >=20.19 for source installs; the image is built and run on this one.
+ARG NODE_VERSION=24
 
 # --- build: compile TypeScript with the full dependency tree ---
 FROM node:${NODE_VERSION}-bookworm-slim AS build

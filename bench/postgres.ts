@@ -2,8 +2,9 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmod, chown, mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { arch, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Client } from 'pg';
-import { delay, treeCpuSeconds, waitForExit } from './process-utils';
+import { treeCpuSeconds, waitForExit } from './process-utils';
 
 /** A PostgreSQL server the bench may create databases on. */
 export interface PgServer {
@@ -16,12 +17,7 @@ export interface PgServer {
   stop(): Promise<void>;
 }
 
-/** The same server and credentials, another database. */
-export function databaseUrl(serverUrl: string, database: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
+export { databaseUrl } from '../scripts/lib/net';
 
 /**
  * A client whose connection-level errors (the server shutting down on Ctrl-C) are dropped:

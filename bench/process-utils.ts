@@ -1,8 +1,5 @@
 import { ChildProcess, execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-
-export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The exit code, the signal that ended it, or 'timeout'. Resolves at once if already gone. */
 export function waitForExit(
@@ -20,31 +17,7 @@ export function waitForExit(
   });
 }
 
-/** Asks the child to stop (SIGTERM), and kills it if it has not after `graceMs`. */
-export async function terminate(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  if ((await waitForExit(child, graceMs)) === 'timeout') {
-    child.kill('SIGKILL');
-    await waitForExit(child, 5_000);
-  }
-}
-
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/** The first port of `from … to` that is free on 127.0.0.1 and not in `taken`. */
-export async function freePort(from: number, to: number, taken: number[] = []): Promise<number> {
-  for (let port = from; port <= to; port++) {
-    if (!taken.includes(port) && (await isFree(port))) return port;
-  }
-  throw new Error(`no free port in ${from}-${to}`);
-}
+export { freePort } from '../scripts/lib/net';
 
 let ticksPerSecond: number | undefined;
 

@@ -1,8 +1,8 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { cpuSeconds, delay, terminate } from './process-utils';
+import { ServiceProcess as LaunchedService } from '../scripts/lib/service-process';
+import { cpuSeconds } from './process-utils';
 
 /** Resident memory of a process in bytes: `/proc` on Linux, `ps` elsewhere. */
 function memory(pid: number): { rss: number; peak: number | null } | undefined {
@@ -31,61 +31,32 @@ function memory(pid: number): { rss: number; peak: number | null } | undefined {
 
 /** The service as its own process (`node dist/src/main.js`), the way it runs in production. */
 export class ServiceProcess {
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly baseUrl: string,
-  ) {}
+  private constructor(private readonly service: LaunchedService) {}
 
-  get pid(): number {
-    return this.child.pid!;
+  get baseUrl(): string {
+    return this.service.baseUrl;
   }
 
+  get pid(): number {
+    return this.service.pid;
+  }
+
+  /** Its output goes straight to `logFile`, not through the bench process it would slow down. */
   static async start(options: {
     root: string;
     port: number;
     databaseUrl: string;
     logFile: string;
   }): Promise<ServiceProcess> {
-    const log = await open(options.logFile, 'w');
-    let child: ChildProcess;
-    try {
-      child = spawn(process.execPath, [resolve(options.root, 'dist/src/main.js')], {
-        cwd: options.root,
-        env: { ...process.env, PORT: String(options.port), DATABASE_URL: options.databaseUrl },
-        stdio: ['ignore', log.fd, log.fd],
-      });
-    } finally {
-      await log.close();
-    }
-    const service = new ServiceProcess(child, `http://127.0.0.1:${options.port}`);
-    try {
-      await service.waitHealthy(120_000);
-    } catch (error) {
-      await service.stop();
-      throw new Error(`the service did not become healthy; see ${options.logFile}`, {
-        cause: error,
-      });
-    }
-    return service;
-  }
-
-  private async waitHealthy(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) {
-        throw new Error(`it exited (${this.child.exitCode ?? this.child.signalCode})`);
-      }
-      try {
-        const response = await fetch(`${this.baseUrl}/health`, {
-          signal: AbortSignal.timeout(2_000),
-        });
-        if (response.ok) return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`no 200 from /health in ${timeoutMs} ms`);
-      await delay(250);
-    }
+    const service = await LaunchedService.start({
+      main: resolve(options.root, 'dist/src/main.js'),
+      cwd: options.root,
+      port: options.port,
+      env: { ...process.env, DATABASE_URL: options.databaseUrl },
+      logFile: options.logFile,
+      healthTimeoutMs: 120_000,
+    });
+    return new ServiceProcess(service);
   }
 
   /** CPU seconds the service has used so far; null without procfs. */
@@ -118,7 +89,7 @@ export class ServiceProcess {
   }
 
   /** SIGTERM (graceful shutdown), SIGKILL after 15 s. */
-  stop(): Promise<void> {
-    return terminate(this.child, 15_000);
+  async stop(): Promise<void> {
+    await this.service.stop(15_000);
   }
 }

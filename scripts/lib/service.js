@@ -10,20 +10,14 @@
 //   reported with the tail of its log.
 // - Stop: SIGTERM, then SIGKILL after STOP_DEADLINE_MS; a PostgreSQL left behind by a killed
 //   service is stopped through the pid in its postmaster.pid. Also on Ctrl-C and on errors.
-/* global fetch, AbortSignal, setTimeout -- Node globals */
-const { spawn, spawnSync } = require('node:child_process');
-const {
-  chmodSync,
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-} = require('node:fs');
-const { createServer } = require('node:net');
+const { spawnSync } = require('node:child_process');
+const { chmodSync, mkdirSync, mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join, resolve } = require('node:path');
+const { freePort } = require('./net');
+const { runningPostmasterPid } = require('./postgres');
+const { ServiceProcess } = require('./service-process');
+const { waitFor } = require('./wait');
 
 const ROOT = resolve(__dirname, '..', '..');
 const STARTUP_DEADLINE_MS = 240_000;
@@ -33,27 +27,12 @@ function log(message) {
   console.log(`[service] ${message}`);
 }
 
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
 async function portFromEnv(name) {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return freePort();
   const port = Number(raw);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${name}=${raw}`);
   return port;
-}
-
-function sleep(ms) {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** tsc into dist/.clients-<pid>; returns the path of main.js. */
@@ -70,71 +49,21 @@ function build() {
   return { outDir, main: join(outDir, 'src', 'main.js') };
 }
 
-async function waitForHealth(baseUrl, child, logFile) {
-  const deadline = Date.now() + STARTUP_DEADLINE_MS;
-  let last = 'no answer yet';
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(
-        `the service exited (${child.exitCode ?? child.signalCode}) before it was healthy:\n` +
-          tail(logFile),
-      );
-    }
-    try {
-      const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(5_000) });
-      if (res.status === 200) return;
-      last = `GET /health answered ${res.status}`;
-    } catch (error) {
-      last = error.cause?.code ?? error.message;
-    }
-    await sleep(500);
-  }
-  throw new Error(
-    `the service was not healthy within ${STARTUP_DEADLINE_MS / 1000} s (${last}):\n` +
-      tail(logFile),
-  );
-}
-
-function tail(file, lines = 40) {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no service log)';
-  }
-}
-
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function stopChild(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = sleep(STOP_DEADLINE_MS).then(() => 'timeout');
-  if ((await Promise.race([exited, timer])) === 'timeout') {
-    log(`no exit ${STOP_DEADLINE_MS / 1000} s after SIGTERM: SIGKILL`);
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
-
 /** The postmaster a killed service could leave behind; the pid is this run's own cluster. */
 async function stopLeftoverPostgres(dataDir) {
-  const pidFile = join(dataDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number.parseInt(readFileSync(pidFile, 'utf8').split('\n')[0], 10);
-  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return;
+  const pid = runningPostmasterPid(dataDir);
+  if (pid === undefined) return;
   log(`stopping the PostgreSQL (pid ${pid}) the service left running`);
   process.kill(pid, 'SIGINT'); // fast shutdown
-  const deadline = Date.now() + STOP_DEADLINE_MS;
-  while (alive(pid) && Date.now() < deadline) await sleep(250);
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  try {
+    const stopped = () => (runningPostmasterPid(dataDir) === pid ? undefined : true);
+    await waitFor('the PostgreSQL to stop', stopped, {
+      timeoutMs: STOP_DEADLINE_MS,
+      intervalMs: 250,
+    });
+  } catch {
+    process.kill(pid, 'SIGKILL');
+  }
 }
 
 /**
@@ -155,9 +84,13 @@ async function withService(name, env, check) {
   // As root the cluster runs as the `postgres` user, which must be able to enter the dir.
   chmodSync(pgRoot, 0o755);
   const dataDir = join(pgRoot, 'data');
-  let child;
+  let service;
   const cleanup = async () => {
-    if (child) await stopChild(child);
+    if (service) {
+      const exit = await service.stop(STOP_DEADLINE_MS);
+      if (exit.signal === 'SIGKILL')
+        log(`no exit ${STOP_DEADLINE_MS / 1000} s after SIGTERM: killed`);
+    }
     await stopLeftoverPostgres(dataDir);
     rmSync(pgRoot, { recursive: true, force: true });
     rmSync(outDir, { recursive: true, force: true });
@@ -173,24 +106,25 @@ async function withService(name, env, check) {
     const pgPort = await portFromEnv('CHECK_PG_PORT');
     const childEnv = {
       ...process.env,
-      PORT: String(port),
       EMBEDDED_PG_DIR: dataDir,
       EMBEDDED_PG_PORT: String(pgPort),
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
       ...env,
     };
     delete childEnv.DATABASE_URL;
-    const out = createWriteStream(logFile);
     log(`starting on port ${port} (PostgreSQL on ${pgPort}, data in ${dataDir}); log: ${logFile}`);
-    child = spawn(process.execPath, [main], { cwd: ROOT, env: childEnv, stdio: 'pipe' });
-    child.stdout.pipe(out);
-    child.stderr.pipe(out);
-    const baseUrl = `http://127.0.0.1:${port}`;
-    await waitForHealth(baseUrl, child, logFile);
-    log(`healthy at ${baseUrl}`);
-    return await check(baseUrl);
+    service = await ServiceProcess.start({
+      main,
+      cwd: ROOT,
+      port,
+      env: childEnv,
+      logFile,
+      healthTimeoutMs: STARTUP_DEADLINE_MS,
+    });
+    log(`healthy at ${service.baseUrl}`);
+    return await check(service.baseUrl);
   } catch (error) {
-    if (child) console.error(`[service] last lines of ${logFile}:\n${tail(logFile, 15)}`);
+    if (service) console.error(`[service] last lines of ${logFile}:\n${service.logs(15)}`);
     throw error;
   } finally {
     await cleanup();

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { APPLICATION_NAME, sessionSettings } from '../database/data-source-options';
 import { DatabaseLocation } from '../database/database-location';
-import { markCancelledByService } from '../database/pg-errors';
+import { markCancelledByService } from '../common/errors/pg-errors';
 
 /** One account as the ledger explains it, read in the audit's snapshot (BIGINTs as text). */
 export interface AuditAccountRow {

@@ -13,10 +13,6 @@ export class DatabaseLocation {
     private readonly embedded?: EmbeddedPostgresHandle,
   ) {}
 
-  get isEmbedded(): boolean {
-    return this.embedded !== undefined;
-  }
-
   async stop(): Promise<void> {
     await this.embedded?.stop();
   }

@@ -3,7 +3,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
-import { isConnectionError, isRetryableTransactionError, sqlState } from './pg-errors';
+import {
+  isConnectionError,
+  isRetryableTransactionError,
+  sqlState,
+} from '../common/errors/pg-errors';
 
 export interface RetryPolicy {
   maxAttempts: number;

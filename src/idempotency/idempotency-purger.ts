@@ -1,21 +1,28 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Interval } from '@nestjs/schedule';
 import { Clock } from '../common/clock/clock';
 import { TransactionRunner } from '../database/transaction-runner';
 import { IdempotencyRepository } from './idempotency.repository';
 
 export const PURGE_INTERVAL_MS = 60_000;
 export const PURGE_BATCH_SIZE = 1000;
+/** The job's name in @nestjs/schedule's SchedulerRegistry. */
+export const PURGE_JOB = 'idempotency-purge';
 
 /**
  * Background job deleting expired Idempotency-Keys, in batches of short statements so it
- * never holds many row locks or one long transaction. Runs are serialized (the next one is
- * scheduled only after the previous finished) and stop on shutdown, before the pool closes.
+ * never holds many row locks or one long transaction.
+ *
+ * Scheduled by @nestjs/schedule (`@Interval`). Runs never overlap: a tick that finds a run
+ * still under way is skipped, and manual `purgeExpired` calls queue behind it. On shutdown
+ * (`onModuleDestroy`, before the schedule is cleared and before the pool closes) no new run
+ * starts, a run under way stops after its current batch, and shutdown waits for it.
  */
 @Injectable()
-export class IdempotencyPurger implements OnApplicationBootstrap, OnModuleDestroy {
+export class IdempotencyPurger implements OnModuleDestroy {
   private readonly logger = new Logger(IdempotencyPurger.name);
-  private timer?: NodeJS.Timeout;
   private stopped = false;
+  private scheduledRunActive = false;
   /** The latest run, settled or not: runs chain behind it, shutdown waits for it. */
   private tail: Promise<unknown> = Promise.resolve();
 
@@ -25,14 +32,24 @@ export class IdempotencyPurger implements OnApplicationBootstrap, OnModuleDestro
     private readonly clock: Clock,
   ) {}
 
-  onApplicationBootstrap(): void {
-    this.schedule();
-  }
-
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
     await this.tail;
+  }
+
+  /** One scheduled run; errors are logged, never fatal. */
+  @Interval(PURGE_JOB, PURGE_INTERVAL_MS)
+  async purgeOnSchedule(): Promise<void> {
+    if (this.stopped || this.scheduledRunActive) return;
+    this.scheduledRunActive = true;
+    try {
+      const deleted = await this.purgeExpired();
+      if (deleted > 0) this.logger.log(`purged ${deleted} expired idempotency keys`);
+    } catch (error) {
+      this.logger.warn(`purging expired idempotency keys failed: ${String(error)}`);
+    } finally {
+      this.scheduledRunActive = false;
+    }
   }
 
   /**
@@ -55,20 +72,5 @@ export class IdempotencyPurger implements OnApplicationBootstrap, OnModuleDestro
       total += deleted;
       if (deleted < batchSize || this.stopped) return total;
     }
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.purgeExpired()
-        .then((deleted) => {
-          if (deleted > 0) this.logger.log(`purged ${deleted} expired idempotency keys`);
-        })
-        .catch((error: unknown) => {
-          this.logger.warn(`purging expired idempotency keys failed: ${String(error)}`);
-        })
-        .finally(() => this.schedule());
-    }, PURGE_INTERVAL_MS);
-    this.timer.unref();
   }
 }

@@ -2,11 +2,10 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { defer, lastValueFrom, map, Observable } from 'rxjs';
 import { PROBLEM_CONTENT_TYPE } from '../common/errors/problem';
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from './idempotency-headers';
 import { parseIdempotencyKey, requestFingerprint } from './idempotency-key';
 import { IdempotencyScope, runInIdempotencyScope } from './idempotency-scope';
 import { IdempotencyService } from './idempotency.service';
-
-export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
 
 /**
  * Global: every POST that carries an Idempotency-Key runs its handler inside an idempotency
@@ -27,7 +26,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const http = context.switchToHttp();
     const req = http.getRequest<FastifyRequest>();
     if (req.method !== 'POST') return next.handle();
-    const key = parseIdempotencyKey(req.headers['idempotency-key']);
+    const key = parseIdempotencyKey(req.headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()]);
     if (key === undefined) return next.handle();
 
     const res = http.getResponse<FastifyReply>();

@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { accountId, createAccount, ledgerViolations } from '../support/factories';
+import { accountId, createAccount } from '../support/factories';
+import { ledgerViolations } from '../support/ledger-invariants';
 import { createTestApp, ManualClock, TestApp } from '../support/test-app';
 
 describe('accounts', () => {

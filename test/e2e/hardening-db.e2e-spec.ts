@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { DatabaseLocation } from '../../src/database/database-location';
 import { DatabaseProbe, PROBE_TIMEOUT_MS } from '../../src/health/database-probe';
 import { balanceOf, createAccount } from '../support/factories';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../scripts/lib/net';
 import { LogCapture } from '../support/log-capture';
 import { createTestApp, TestApp } from '../support/test-app';
 

@@ -5,7 +5,8 @@ import request from 'supertest';
 import { TransactionRunner } from '../../src/database/transaction-runner';
 import { IdempotencyPurger } from '../../src/idempotency/idempotency-purger';
 import { requestFingerprint } from '../../src/idempotency/idempotency-key';
-import { balanceOf, createAccount, ledgerViolations } from '../support/factories';
+import { balanceOf, createAccount } from '../support/factories';
+import { ledgerViolations } from '../support/ledger-invariants';
 import { createTestApp, ManualClock, TestApp } from '../support/test-app';
 
 const PROBLEM = /^application\/problem\+json/;

@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { createAccount, ledgerViolations, totalBalance } from '../support/factories';
+import { createAccount } from '../support/factories';
+import { ledgerViolations, totalBalance } from '../support/ledger-invariants';
 import { createTestApp, TestApp } from '../support/test-app';
 
 /** Runs the tasks with at most `limit` in flight. */

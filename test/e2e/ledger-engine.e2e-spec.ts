@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import request from 'supertest';
 import { LedgerEngine } from '../../src/ledger/engine/ledger-engine';
-import { accountId, balanceOf, createAccount, ledgerViolations } from '../support/factories';
-import { waitFor } from '../support/payments';
+import { waitFor } from '../../scripts/lib/wait';
+import { accountId, balanceOf, createAccount } from '../support/factories';
+import { ledgerViolations } from '../support/ledger-invariants';
 import { createTestApp, TestApp } from '../support/test-app';
 
 jest.setTimeout(120_000);

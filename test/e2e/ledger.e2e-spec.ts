@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { createAccount, ledgerViolations } from '../support/factories';
+import { createAccount } from '../support/factories';
+import { ledgerViolations } from '../support/ledger-invariants';
 import { createTestApp, ManualClock, TestApp } from '../support/test-app';
 
 const PROBLEM = /application\/problem\+json/;

@@ -1,6 +1,8 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Controller, Get, Logger, Module } from '@nestjs/common';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import { waitFor } from '../../scripts/lib/wait';
 import { accountId, createAccount } from '../support/factories';
 import { LogCapture } from '../support/log-capture';
 import { createTestApp, type TestApp } from '../support/test-app';
@@ -148,10 +150,23 @@ describe('observability: request ids, logs, metrics', () => {
       expect(probe).toMatchObject({ level: 'warn', context: 'Probe', requestId: 'obs-ctx-1' });
     });
 
-    it('writes one request line per request', async () => {
+    it('writes one request line per request, none after the response has fully finished', async () => {
+      // 'close' is the last event a response emits: by the time it has been handled (all its
+      // listeners, then queued ticks and one turn of the event loop) a late duplicate line
+      // would be in the capture.
+      const server: Server = t.app.getHttpServer();
+      const closed = new Promise<void>((resolve) => {
+        const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+          if (req.headers['x-request-id'] !== 'obs-once-1') return;
+          server.off('request', onRequest);
+          res.once('close', () => resolve());
+        };
+        server.on('request', onRequest);
+      });
       await http().get('/health').set('X-Request-Id', 'obs-once-1').expect(200);
       await requestLine('obs-once-1');
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await closed;
+      await new Promise((resolve) => setImmediate(resolve));
       expect(
         logs.forRequest('obs-once-1').filter((l) => l.msg?.startsWith('request ')),
       ).toHaveLength(1);
@@ -274,13 +289,15 @@ describe('observability: request ids, logs, metrics', () => {
         .send({ accountId: account.accountId, amount: 1000 })
         .expect(201);
       // Due at once (CASHBACK_DELAY_MS=0): the worker or the next touch settles it.
-      const deadline = Date.now() + 20_000;
-      let now = before;
-      while (now === before && Date.now() < deadline) {
-        await http().get(`/accounts/${account.accountId}/balance`).expect(200);
-        now = (await scrape()).samples.get(cashbacks) ?? 0;
-        if (now === before) await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      const now = await waitFor(
+        'the cashback to be counted',
+        async () => {
+          await http().get(`/accounts/${account.accountId}/balance`).expect(200);
+          const value = (await scrape()).samples.get(cashbacks) ?? 0;
+          return value === before ? undefined : value;
+        },
+        { timeoutMs: 20_000 },
+      );
       expect(now).toBe(before + 1);
     });
 

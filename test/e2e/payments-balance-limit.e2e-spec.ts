@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { createAccount, ledgerViolations } from '../support/factories';
+import { createAccount } from '../support/factories';
+import { ledgerViolations } from '../support/ledger-invariants';
 import { createTestApp, ManualClock, TestApp } from '../support/test-app';
 
 const MAX = Number.MAX_SAFE_INTEGER; // 9_007_199_254_740_991

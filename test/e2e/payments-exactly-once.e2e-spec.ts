@@ -1,13 +1,8 @@
 import request from 'supertest';
-import { createAccount } from '../support/factories';
-import {
-  cashbackEntryCounts,
-  expectLedgerConsistent,
-  pay,
-  PaymentBody,
-  waitFor,
-  worker,
-} from '../support/payments';
+import { waitFor } from '../../scripts/lib/wait';
+import { worker } from '../support/cashback-worker';
+import { createAccount, pay, PaymentBody } from '../support/factories';
+import { cashbackEntryCounts, expectLedgerConsistent } from '../support/ledger-invariants';
 import { createTestApp, ManualClock, TestApp } from '../support/test-app';
 
 const START = 1_763_700_000_000;

@@ -1,6 +1,7 @@
 import request from 'supertest';
-import { createAccount } from '../support/factories';
-import { expectLedgerConsistent, pay, waitFor } from '../support/payments';
+import { waitFor } from '../../scripts/lib/wait';
+import { createAccount, pay } from '../support/factories';
+import { expectLedgerConsistent } from '../support/ledger-invariants';
 import { createTestApp, TestApp } from '../support/test-app';
 
 jest.setTimeout(120_000);

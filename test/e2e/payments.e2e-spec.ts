@@ -1,14 +1,14 @@
 import request from 'supertest';
-import { accountId, balanceOf, createAccount } from '../support/factories';
+import { drain, worker } from '../support/cashback-worker';
 import {
-  cashbackEntryCounts,
-  drain,
-  expectLedgerConsistent,
+  accountId,
+  balanceOf,
+  createAccount,
   pay,
   PaymentBody,
   paymentNumber,
-  worker,
-} from '../support/payments';
+} from '../support/factories';
+import { cashbackEntryCounts, expectLedgerConsistent } from '../support/ledger-invariants';
 import { createTestApp, ManualClock, TestApp } from '../support/test-app';
 
 const PROBLEM = /application\/problem\+json/;

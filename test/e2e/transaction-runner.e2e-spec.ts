@@ -75,20 +75,37 @@ describe('TransactionRunner on real PostgreSQL', () => {
     expect(await exists('tr-exhausted')).toBe(false);
   });
 
-  it('recovers from a real deadlock (40P01) by retrying the victim', async () => {
+  it('recovers from a real deadlock (40P01) by retrying the victim; both units commit', async () => {
     await t.sql(`INSERT INTO accounts (account_id, created_at) VALUES ('dl-a', 1), ('dl-b', 1)`);
-    let firstLocked!: () => void;
-    const bothHoldOne = new Promise<void>((resolve) => (firstLocked = resolve));
+    // Its own runner, so the retries counted are this test's only.
+    const deadlockRunner = TransactionRunner.withRetryPolicy(t.app.get(DataSource), {
+      maxAttempts: 3,
+      baseDelayMs: 1,
+      maxDelayMs: 5,
+    });
+    const retried: string[] = [];
+    deadlockRunner.onRetry((state) => retried.push(state));
+    // Both first attempts take their first lock before either asks for its second: a real
+    // deadlock, which PostgreSQL breaks by failing one of them with 40P01. A retried attempt
+    // finds the barrier already open.
+    let bothHoldOne!: () => void;
+    const barrier = new Promise<void>((resolve) => (bothHoldOne = resolve));
     let holders = 0;
+    const attempts: string[] = [];
     const lockInOrder = (first: string, second: string) =>
-      runner.run(async (m) => {
+      deadlockRunner.run(async (m) => {
+        attempts.push(first);
         await m.query(`SELECT 1 FROM accounts WHERE account_id = $1 FOR UPDATE`, [first]);
         holders += 1;
-        if (holders === 2) firstLocked();
-        await Promise.race([bothHoldOne, new Promise((r) => setTimeout(r, 2000))]);
+        if (holders === 2) bothHoldOne();
+        await barrier;
         await m.query(`UPDATE accounts SET balance = balance + 1 WHERE account_id = $1`, [second]);
+        return first;
       });
-    await Promise.all([lockInOrder('dl-a', 'dl-b'), lockInOrder('dl-b', 'dl-a')]);
+    const committed = await Promise.all([lockInOrder('dl-a', 'dl-b'), lockInOrder('dl-b', 'dl-a')]);
+    expect(committed).toEqual(['dl-a', 'dl-b']);
+    expect(retried).toEqual(['40P01']);
+    expect(attempts).toHaveLength(3);
     const rows = await t.sql<{ balance: string }>(
       `SELECT balance FROM accounts WHERE account_id IN ('dl-a', 'dl-b') ORDER BY account_id`,
     );

@@ -1,7 +1,7 @@
 import { connect, type AddressInfo } from 'node:net';
 import { METHODS } from 'node:http';
 import fc from 'fast-check';
-import { ledgerViolations } from '../support/factories';
+import { ledgerViolations } from '../support/ledger-invariants';
 import { createTestApp, TestApp } from '../support/test-app';
 import { call, CallOptions, isProblem, Reply } from './support/http';
 

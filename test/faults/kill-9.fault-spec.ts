@@ -1,9 +1,9 @@
-import { Cluster } from './support/cluster';
+import { Cluster, useCluster } from './support/cluster';
 import { call, describeReply, openAccounts } from './support/http';
-import { balances, ledgerViolations, totalBalance } from './support/ledger-checks';
-import { Load } from './support/load';
-import { Service } from './support/service';
-import { pick, randomInt, waitFor } from './support/util';
+import { balances, ledgerViolations, totalBalance } from '../support/ledger-invariants';
+import { Load, randomTransfer, TransferBody } from './support/load';
+import { startService } from './support/service';
+import { waitFor } from '../../scripts/lib/wait';
 
 /**
  * kill -9 under load: the service dies between any two instructions, in the middle of
@@ -15,44 +15,27 @@ describe('kill -9 under load', () => {
   const accounts = Array.from({ length: 8 }, (_, i) => `k9-${i}`);
   const initial = 1_000_000;
 
-  beforeAll(async () => {
-    cluster = await Cluster.create();
-  });
-  afterAll(async () => {
-    await Service.killAll();
-    await cluster?.dispose();
-  });
+  useCluster((c) => (cluster = c));
 
   it('keeps every 201-acknowledged transfer, with both entries, after a restart', async () => {
     const url = await cluster.createDatabase(database);
     // The pool is larger than the load's concurrency: a 503 for a pool wait past its timeout on
     // a busy machine would be overload, not the fault under test.
     const env = { DB_POOL_SIZE: '20' };
-    const first = await Service.start(url, env);
+    const first = await startService(url, env);
     await openAccounts(first.baseUrl, accounts, initial);
 
-    interface Transfer {
-      sourceAccountId: string;
-      targetAccountId: string;
-      amount: number;
-    }
-    const load = new Load<Transfer>({
+    const load = new Load<TransferBody>({
       workers: 16,
       maxRequests: 20_000,
       target: () => first.baseUrl,
-      next: () => {
-        const source = pick(accounts);
-        const target = pick(accounts.filter((a) => a !== source));
-        const tag = { sourceAccountId: source, targetAccountId: target, amount: randomInt(1, 500) };
-        return { method: 'POST', path: '/transfers', body: tag, tag };
-      },
+      next: () => randomTransfer(accounts, 500),
     });
     // Kill once plenty has been acknowledged, with requests certainly in flight.
     await waitFor(
       '150 acknowledged transfers',
       () => (load.exchanges.filter((e) => e.reply.status === 201).length >= 150 ? true : undefined),
-      90_000,
-      20,
+      { timeoutMs: 90_000, intervalMs: 20 },
     );
     const inFlightAtKill = load.inFlight;
     const exit = await first.kill();
@@ -65,7 +48,7 @@ describe('kill -9 under load', () => {
     const unexpected = load.exchanges.filter((e) => e.reply.status !== 201 && e.reply.status !== 0);
     expect(unexpected.map((e) => describeReply(e.reply))).toEqual([]);
 
-    const second = await Service.start(url, env);
+    const second = await startService(url, env);
     // Every acknowledged transfer is in the ledger, whole, exactly as it was acknowledged.
     const missing: string[] = [];
     for (const { request, reply } of acked) {
@@ -92,8 +75,8 @@ describe('kill -9 under load', () => {
     expect(missing).toEqual([]);
 
     // Nothing half-applied, every chain intact, money conserved.
-    expect(await ledgerViolations(cluster, database)).toEqual([]);
-    expect(await totalBalance(cluster, database)).toBe(accounts.length * initial);
+    expect(await ledgerViolations(cluster.db(database))).toEqual([]);
+    expect(await totalBalance(cluster.db(database))).toBe(accounts.length * initial);
     const audit = await call(second.baseUrl, 'GET', '/audit');
     expect(audit.status).toBe(200);
     expect(audit.body).toMatchObject({
@@ -103,7 +86,7 @@ describe('kill -9 under load', () => {
     });
 
     // Locks of the killed transactions are gone: the same accounts move again at once.
-    const before = await balances(cluster, database);
+    const before = await balances(cluster.db(database));
     const after = await call(second.baseUrl, 'POST', '/transfers', {
       body: { sourceAccountId: accounts[0], targetAccountId: accounts[1], amount: 1 },
     });

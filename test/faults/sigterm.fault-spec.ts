@@ -1,28 +1,35 @@
-import { Cluster } from './support/cluster';
+import { connect } from 'node:net';
+import { waitFor } from '../../scripts/lib/wait';
+import { ledgerViolations, totalBalance } from '../support/ledger-invariants';
+import { Cluster, useCluster } from './support/cluster';
 import { call, describeReply, Reply, openAccounts } from './support/http';
-import { ledgerViolations, totalBalance } from './support/ledger-checks';
-import { Load } from './support/load';
-import { Service } from './support/service';
-import { pick, randomInt, sleep, waitFor, within } from './support/util';
+import { Load, randomTransfer, TransferBody } from './support/load';
+import { startService } from './support/service';
 
 /** main.ts: past this the service gives up on in-flight requests and exits 1. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
+
+/** Whether a new TCP connection to `port` is refused (nobody listens there any more). */
+function connectionRefused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
+}
 
 describe('SIGTERM under load', () => {
   const database = 'faults_sigterm';
   let cluster: Cluster;
 
-  beforeAll(async () => {
-    cluster = await Cluster.create();
-  });
-  afterAll(async () => {
-    await Service.killAll();
-    await cluster?.dispose();
-  });
+  useCluster((c) => (cluster = c));
 
-  it('finishes every in-flight request, then exits 0 within 10 s', async () => {
+  it('stops taking connections, answers every in-flight request, then exits 0 within 10 s', async () => {
     // A pool larger than the test's concurrency: no request waits for a connection.
-    const service = await Service.start(await cluster.createDatabase(database), {
+    const service = await startService(await cluster.createDatabase(database), {
       DB_POOL_SIZE: '20',
     });
     const accounts = Array.from({ length: 6 }, (_, i) => `st-${i}`);
@@ -33,20 +40,11 @@ describe('SIGTERM under load', () => {
     // holds the lock of account `hot`, so transfers from it wait in PostgreSQL.
     const holder = await cluster.connect(database);
     let blocked: Promise<Reply>[] = [];
-    const load = new Load<null>({
+    const load = new Load<TransferBody>({
       workers: 6,
       maxRequests: 20_000,
       target: () => service.baseUrl,
-      next: () => {
-        const source = pick(accounts);
-        const target = pick(accounts.filter((a) => a !== source));
-        return {
-          method: 'POST',
-          path: '/transfers',
-          body: { sourceAccountId: source, targetAccountId: target, amount: randomInt(1, 100) },
-          tag: null,
-        };
-      },
+      next: () => randomTransfer(accounts, 100),
     });
     try {
       await holder.query(`BEGIN`);
@@ -67,44 +65,58 @@ describe('SIGTERM under load', () => {
           );
           return Number(row?.n) >= blocked.length ? true : undefined;
         },
-        30_000,
+        { timeoutMs: 30_000 },
       );
-      await waitFor(
-        'some background load',
-        () => (load.count >= 20 ? true : undefined),
-        30_000,
-        20,
-      );
+      await waitFor('some background load', () => (load.count >= 20 ? true : undefined), {
+        timeoutMs: 30_000,
+        intervalMs: 20,
+      });
+
+      let answered = 0;
+      for (const reply of blocked) void reply.then(() => (answered += 1));
 
       const signalledAt = Date.now();
       service.signal('SIGTERM');
       load.stop();
-      // It waits for its requests instead of dropping them...
-      await sleep(1000);
+      // It stops listening: a new connection is refused...
+      await waitFor(
+        'new connections to be refused after SIGTERM',
+        async () => ((await connectionRefused(service.port)) ? true : undefined),
+        { timeoutMs: 5_000, intervalMs: 20 },
+      );
+      // ...while the requests it already took are still being served, not dropped: the process
+      // lives on and none of them has been answered (their rows are still locked).
       expect(service.alive).toBe(true);
-      // ...which complete once the lock is released.
+      expect(answered).toBe(0);
+
+      // Released, every one of them is answered with its 201...
       await holder.query(`COMMIT`);
       const replies = await Promise.all(blocked);
       expect(replies.filter((r) => r.status !== 201).map(describeReply)).toEqual([]);
 
+      // ...and then the process exits by itself, with 0, within its deadline. Exit code 0
+      // already means it beat its own 10 s timer; measured from here, allow a second for
+      // process scheduling on a busy machine.
       const exit = await service.exited;
       expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
-      // Exit code 0 already means the service beat its own 10 s deadline; measured from here,
-      // allow a second for process scheduling on a busy machine.
       expect(exit.at - signalledAt).toBeLessThan(SHUTDOWN_DEADLINE_MS + 1000);
     } finally {
       load.stop();
       await holder.query(`ROLLBACK`).catch(() => {});
       await holder.end();
-      await within(load.done, 30_000);
-      await within(Promise.all(blocked), 30_000);
+      // Every call ends within its own 30 s client timeout, so these settle; nothing below
+      // may look at a half-finished load.
+      await load.done;
+      await Promise.all(blocked);
     }
 
     // Background requests: never a 5xx; each one acknowledged is in the ledger, whole.
     const errors = load.exchanges.filter((e) => e.reply.status >= 500);
     expect(errors.map((e) => describeReply(e.reply))).toEqual([]);
     const acked = load.exchanges.filter((e) => e.reply.status === 201);
-    const ids = acked.map((e) => (e.reply.body as { transactionId: string }).transactionId);
+    const ids = [...acked.map((e) => e.reply), ...(await Promise.all(blocked))].map(
+      (reply) => (reply.body as { transactionId: string }).transactionId,
+    );
     const rows = await cluster.query<{ id: string; n: string }>(
       database,
       `SELECT movement_id::text AS id, count(*)::text AS n FROM ledger_transactions
@@ -112,8 +124,8 @@ describe('SIGTERM under load', () => {
       [ids],
     );
     expect(rows.filter((r) => r.n === '2').length).toBe(ids.length);
-    expect(await ledgerViolations(cluster, database)).toEqual([]);
-    expect(await totalBalance(cluster, database)).toBe(7 * initial);
+    expect(await ledgerViolations(cluster.db(database))).toEqual([]);
+    expect(await totalBalance(cluster.db(database))).toBe(7 * initial);
     const lost = load.exchanges.filter((e) => e.reply.status === 0).length;
     console.log(`SIGTERM: ${acked.length} background transfers acknowledged, ${lost} cut off`);
   });

@@ -1,10 +1,11 @@
 import { MIGRATIONS } from '../../migrations';
-import { Cluster } from './support/cluster';
+import { Cluster, useCluster } from './support/cluster';
 import { call, describeReply, openAccounts } from './support/http';
-import { balances, ledgerViolations } from './support/ledger-checks';
-import { Load } from './support/load';
-import { Service } from './support/service';
-import { pick, randomInt, waitFor } from './support/util';
+import { balances, ledgerViolations } from '../support/ledger-invariants';
+import { Load, randomTransfer, TransferBody } from './support/load';
+import { Service, startService } from './support/service';
+import { waitFor } from '../../scripts/lib/wait';
+import { pick, randomInt } from './support/util';
 
 const CASHBACK_DELAY_MS = 3000;
 
@@ -15,8 +16,9 @@ describe('two instances on one database', () => {
   let instances: Service[];
   const url = (i: number) => instances[i % 2].baseUrl;
 
+  useCluster((c) => (cluster = c));
+
   beforeAll(async () => {
-    cluster = await Cluster.create();
     const databaseUrl = await cluster.createDatabase(database);
     // Both start at once on an empty database: both try to apply every migration.
     // The pool is larger than the test's concurrency: a 503 for a pool wait past its timeout
@@ -26,17 +28,10 @@ describe('two instances on one database', () => {
       CASHBACK_WORKER_INTERVAL_MS: '100',
       DB_POOL_SIZE: '20',
     };
-    instances = await Promise.all([
-      Service.start(databaseUrl, env),
-      Service.start(databaseUrl, env),
-    ]);
-  });
-  afterAll(async () => {
-    await Service.killAll();
-    await cluster?.dispose();
+    instances = await Promise.all([startService(databaseUrl, env), startService(databaseUrl, env)]);
   });
   afterEach(async () => {
-    expect(await ledgerViolations(cluster, database)).toEqual([]);
+    expect(await ledgerViolations(cluster.db(database))).toEqual([]);
   });
 
   it('both start on an empty database at once: every migration applied exactly once', async () => {
@@ -54,22 +49,12 @@ describe('two instances on one database', () => {
     const accounts = ['two-a', 'two-b', 'two-c'];
     const initial = 1_000_000;
     await openAccounts(url(0), accounts, initial);
-    interface Transfer {
-      sourceAccountId: string;
-      targetAccountId: string;
-      amount: number;
-    }
     let turn = 0;
-    const load = new Load<Transfer>({
+    const load = new Load<TransferBody>({
       workers: 20,
       maxRequests: 300,
       target: () => url(turn++),
-      next: () => {
-        const source = pick(accounts);
-        const target = pick(accounts.filter((a) => a !== source));
-        const tag = { sourceAccountId: source, targetAccountId: target, amount: randomInt(1, 100) };
-        return { method: 'POST', path: '/transfers', body: tag, tag };
-      },
+      next: () => randomTransfer(accounts, 100),
     });
     await load.done;
     expect(
@@ -81,7 +66,7 @@ describe('two instances on one database', () => {
       expected.set(tag.sourceAccountId, expected.get(tag.sourceAccountId)! - tag.amount);
       expected.set(tag.targetAccountId, expected.get(tag.targetAccountId)! + tag.amount);
     }
-    expect(await balances(cluster, database)).toEqual(expected);
+    expect(await balances(cluster.db(database))).toEqual(expected);
 
     // Each response reports the balances its own entries hold: one serial order explains all.
     const entries = await cluster.query<{
@@ -169,8 +154,7 @@ describe('two instances on one database', () => {
           }
           return true;
         },
-        CASHBACK_DELAY_MS + 60_000,
-        250,
+        { timeoutMs: CASHBACK_DELAY_MS + 60_000, intervalMs: 250 },
       );
     } finally {
       readers.stop();
@@ -223,7 +207,7 @@ describe('two instances on one database', () => {
         expected.set(id, expected.get(id)! + 1);
       }
     }
-    const actual = await balances(cluster, database);
+    const actual = await balances(cluster.db(database));
     expect(accounts.map((a) => actual.get(a))).toEqual(accounts.map((a) => expected.get(a)));
     const audit = await call(url(0), 'GET', '/audit');
     expect(audit.body).toMatchObject({ ok: true, mismatches: [] });

@@ -6,18 +6,12 @@ import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { runMigrations } from '../../src/database/migrate';
-import { freePort } from './free-port';
+import { databaseUrl, freePort } from '../../scripts/lib/net';
 
 interface TestDatabaseState {
   stop?: () => Promise<void>;
   adminUrl: string;
   template: string;
-}
-
-export function databaseUrl(serverUrl: string, database: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
 }
 
 /**

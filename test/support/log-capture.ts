@@ -1,3 +1,5 @@
+import { waitFor } from '../../scripts/lib/wait';
+
 export type LogLine = Record<string, unknown> & {
   level?: string;
   msg?: string;
@@ -23,16 +25,16 @@ export class LogCapture {
    * Waits for a line to match: a request's line is written on the response's `finish` event,
    * which may come after the client has read the response.
    */
-  async waitFor(match: (line: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.lines.find(match);
-      if (found) return found;
-      if (Date.now() > deadline) {
-        throw new Error(`no matching log line in ${timeoutMs} ms; got:\n${this.dump()}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+  waitFor(match: (line: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> {
+    return waitFor(
+      'a matching log line',
+      () => {
+        const found = this.lines.find(match);
+        if (!found) throw new Error(`none yet; got:\n${this.dump()}`);
+        return found;
+      },
+      { timeoutMs, intervalMs: 20 },
+    );
   }
 
   dump(): string {

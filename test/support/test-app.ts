@@ -3,6 +3,7 @@ import type { Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Client } from 'pg';
+import { databaseUrl } from '../../scripts/lib/net';
 import { AppModule } from '../../src/app.module';
 import { configureApp, createHttpAdapter } from '../../src/app.setup';
 import { Clock } from '../../src/common/clock/clock';
@@ -18,9 +19,7 @@ export interface TestDatabase {
 function serverUrl(database: string): string {
   const admin = process.env.TEST_PG_ADMIN_URL;
   if (!admin) throw new Error('TEST_PG_ADMIN_URL is unset: run e2e tests through jest');
-  const url = new URL(admin);
-  url.pathname = `/${database}`;
-  return url.toString();
+  return databaseUrl(admin, database);
 }
 
 /** A fresh, fully migrated database cloned from the run's template (fast: a file copy). */

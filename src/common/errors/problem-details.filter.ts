@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isBusyError, isConnectionError } from '../../database/pg-errors';
 import { allowedMethodsFor } from '../http/route-table';
+import { isBusyError, isConnectionError } from './pg-errors';
 import { DomainException } from './domain.exception';
 import { ErrorCode } from './error-codes';
 import { Problem, PROBLEM_CONTENT_TYPE, problem } from './problem';

@@ -10,6 +10,7 @@ import {
 } from '@nestjs/swagger';
 import { ERROR_STATUS, ErrorCode, FieldError } from '../errors/error-codes';
 import { PROBLEM_CONTENT_TYPE } from '../errors/problem';
+import { IDEMPOTENCY_KEY_HEADER } from '../../idempotency/idempotency-headers';
 
 export class FieldErrorDto {
   @ApiProperty({ example: 'amount' })
@@ -105,8 +106,6 @@ export function ApiSuccess(
 ) {
   return ApiResponse({ status, type, example, description: 'Success', ...(links && { links }) });
 }
-
-export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 
 export interface ApiProblemsOptions {
   /** A POST that takes `Idempotency-Key`: adds the header and the idempotency errors. */

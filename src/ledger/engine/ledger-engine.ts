@@ -6,7 +6,7 @@ import { Clock } from '../../common/clock/clock';
 import { DomainException } from '../../common/errors/domain.exception';
 import { problem } from '../../common/errors/problem';
 import { AppConfig } from '../../config/app-config';
-import { isBusyError, isConnectionError } from '../../database/pg-errors';
+import { isBusyError, isConnectionError } from '../../common/errors/pg-errors';
 import { TransactionRunner } from '../../database/transaction-runner';
 import {
   currentIdempotencyScope,

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { TransactionRunner } from '../../database/transaction-runner';
+import { IDEMPOTENT_REPLAYED_HEADER } from '../../idempotency/idempotency-headers';
 import { routePattern } from '../http-route';
 
 /** The pg Pool counters TypeORM's postgres driver keeps on `driver.master`. */
@@ -132,7 +133,7 @@ export class MetricsService {
     this.requests.inc(labels);
     const elapsedMs = reply.elapsedTime;
     this.latency.observe(labels, Number.isFinite(elapsedMs) ? elapsedMs / 1000 : 0);
-    if (String(reply.getHeader('Idempotent-Replayed')) === 'true') {
+    if (String(reply.getHeader(IDEMPOTENT_REPLAYED_HEADER)) === 'true') {
       this.replays.inc({ method: labels.method, route: labels.route });
     }
   }

@@ -1,10 +1,14 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
-import { freePort, waitFor, within } from './util';
+import type { SqlTarget } from '../../support/ledger-invariants';
+import { freePort } from '../../../scripts/lib/net';
+import { runningPostmasterPid } from '../../../scripts/lib/postgres';
+import { waitFor } from '../../../scripts/lib/wait';
+import { killAllServices } from './service';
+import { within } from './util';
 
 const PG_SERVER = resolve(__dirname, 'pg-server.js');
 
@@ -87,8 +91,10 @@ export class Cluster {
     this.killPostmaster();
     await waitFor(
       'the postmaster to exit',
-      () => (this.postmasterAlive() ? undefined : true),
-      30_000,
+      () => (runningPostmasterPid(this.dataDir) === undefined ? true : undefined),
+      {
+        timeoutMs: 30_000,
+      },
     );
   }
 
@@ -126,6 +132,11 @@ export class Cluster {
     }
   }
 
+  /** Database `name` as a target for the shared ledger checks (test/support/ledger-invariants). */
+  db(name: string): SqlTarget {
+    return { sql: (text, params) => this.query(name, text, params) };
+  }
+
   /** A long-lived connection the test drives itself (e.g. to hold a row lock). */
   async connect(database: string): Promise<Client> {
     const client = new Client({
@@ -153,32 +164,30 @@ export class Cluster {
     if (this.output.length > 40) this.output.shift();
   }
 
-  private postmasterPid(): number | undefined {
-    const file = join(this.dataDir, 'postmaster.pid');
-    if (!existsSync(file)) return undefined;
-    const pid = Number.parseInt(readFileSync(file, 'utf8').split('\n')[0] ?? '', 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  }
-
-  private postmasterAlive(): boolean {
-    const pid = this.postmasterPid();
-    if (pid === undefined) return false;
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   /** Last resort when the wrapper died without stopping its server: immediate shutdown. */
   private killPostmaster(): void {
-    const pid = this.postmasterPid();
-    if (pid === undefined || !this.postmasterAlive()) return;
+    const pid = runningPostmasterPid(this.dataDir);
+    if (pid === undefined) return;
     try {
       process.kill(pid, 'SIGQUIT');
     } catch {
       // already gone
     }
   }
+}
+
+/**
+ * The cluster of one test file: created before its tests; after them, every service the file
+ * started is killed, then the cluster is stopped and deleted. `use` receives it once it is up.
+ */
+export function useCluster(use: (cluster: Cluster) => void): void {
+  let cluster: Cluster | undefined;
+  beforeAll(async () => {
+    cluster = await Cluster.create();
+    use(cluster);
+  });
+  afterAll(async () => {
+    await killAllServices();
+    await cluster?.dispose();
+  });
 }

@@ -1,4 +1,5 @@
 import { call, CallOptions, Reply } from './http';
+import { pick, randomInt } from './util';
 
 export interface PlannedRequest<T> {
   method: string;
@@ -60,4 +61,25 @@ export class Load<T> {
       this.exchanges.push({ request, reply });
     }
   }
+}
+
+export interface TransferBody {
+  sourceAccountId: string;
+  targetAccountId: string;
+  amount: number;
+}
+
+/** POST /transfers between two different random accounts of `accounts`, 1 … `maxAmount`. */
+export function randomTransfer(
+  accounts: readonly string[],
+  maxAmount: number,
+): PlannedRequest<TransferBody> {
+  const source = pick(accounts);
+  const target = pick(accounts.filter((a) => a !== source));
+  const body = {
+    sourceAccountId: source,
+    targetAccountId: target,
+    amount: randomInt(1, maxAmount),
+  };
+  return { method: 'POST', path: '/transfers', body, tag: body };
 }

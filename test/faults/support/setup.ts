@@ -1,9 +1,9 @@
 import { keepAlive } from './http';
-import { Service } from './service';
+import { killAllServices } from './service';
 
 // Whatever a fault test file did or failed to do: no service process and no keep-alive socket
 // outlives it.
 afterAll(async () => {
-  await Service.killAll();
+  await killAllServices();
   keepAlive.destroy();
 });

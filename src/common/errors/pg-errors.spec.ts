@@ -7,7 +7,6 @@ import {
   isBusyError,
   isConnectionError,
   isRetryableTransactionError,
-  isUniqueViolation,
   markCancelledByService,
 } from './pg-errors';
 
@@ -19,13 +18,6 @@ describe('pg error classification', () => {
     expect(isRetryableTransactionError(wrapped({ code: '40P01' }))).toBe(true);
     expect(isRetryableTransactionError(wrapped({ code: '23505' }))).toBe(false);
     expect(isRetryableTransactionError(new Error('boom'))).toBe(false);
-  });
-
-  it('recognises unique violations, optionally by constraint', () => {
-    const error = wrapped({ code: '23505', constraint: 'accounts_pkey' });
-    expect(isUniqueViolation(error)).toBe(true);
-    expect(isUniqueViolation(error, 'accounts_pkey')).toBe(true);
-    expect(isUniqueViolation(error, 'other')).toBe(false);
   });
 
   it('treats lost connections as unavailability, not as bugs', () => {

@@ -35,12 +35,6 @@ export function isRetryableTransactionError(error: unknown): boolean {
   return state !== undefined && RETRYABLE.has(state);
 }
 
-export function isUniqueViolation(error: unknown, constraint?: string): boolean {
-  if (sqlState(error) !== '23505') return false;
-  if (!constraint) return true;
-  return layers(error).some((e) => (e as { constraint?: unknown }).constraint === constraint);
-}
-
 const CONNECTION_ERRNOS = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
