@@ -11,6 +11,7 @@ import { IdempotencyModule } from './idempotency/idempotency.module';
 import { LedgerModule } from './ledger/ledger.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { PaymentsModule } from './payments/payments.module';
+import { StatementsModule } from './statements/statements.module';
 
 @Module({
   imports: [
@@ -23,6 +24,7 @@ import { PaymentsModule } from './payments/payments.module';
     AccountsModule,
     LedgerModule,
     PaymentsModule,
+    StatementsModule,
     IdempotencyModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],

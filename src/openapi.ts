@@ -17,6 +17,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('accounts', 'Open accounts and read balances')
     .addTag('ledger', 'Move money and read the ledger')
     .addTag('payments', 'Payments with scheduled cashback')
+    .addTag('statements', 'Account statements for a time range, as JSON, CSV or NDJSON')
     .addTag('metrics', 'Prometheus metrics for monitoring')
     .build();
   return SwaggerModule.createDocument(app, config);
