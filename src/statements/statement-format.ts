@@ -1,6 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import Negotiator from 'negotiator';
-import type { RangeTotals, StatementRow } from './statements.repository';
+import type { CsvEntryRow, JsonEntryRow, RangeTotals } from './statements.repository';
 
 export const STATEMENT_FORMATS = ['json', 'csv', 'ndjson'] as const;
 export type StatementFormat = (typeof STATEMENT_FORMATS)[number];
@@ -53,58 +53,21 @@ export interface StatementHeader {
   closingBalance: string;
 }
 
-interface EntryJson {
-  entryId: string;
-  transactionId: string;
-  accountId: string;
-  type: string;
-  amount: number;
-  balanceAfter: number;
-  timestamp: number;
-  counterpartyAccountId: string | null;
-  paymentId: string | null;
-  reversedTransactionId: null;
-}
-
 /**
- * A ledger row as the contract's LedgerEntry. Money columns are bounded by CHECKs to the safe
- * integer range, so Number() is exact. `reversedTransactionId` is null until reversals exist.
+ * RFC 4180 quoting (quotes doubled; a field with a comma, quote or line break quoted) and the
+ * formula guard (`escape_formulas`: a text field starting with =, +, -, @, tab or CR gets a
+ * leading `'`, so a spreadsheet shows it as text instead of running it), by csv-stringify.
+ * `eof: false`: one field, no record delimiter after it.
  */
-export function toEntry(row: StatementRow): EntryJson {
-  return {
-    entryId: row[0],
-    transactionId: row[1],
-    accountId: row[2],
-    type: row[3],
-    amount: Number(row[4]),
-    balanceAfter: Number(row[5]),
-    timestamp: Number(row[6]),
-    counterpartyAccountId: row[7],
-    paymentId: row[8],
-    reversedTransactionId: null,
-  };
-}
+const CSV_FIELD_OPTIONS = { escape_formulas: true, eof: false } as const;
+const CSV_EOL = '\r\n';
+/** What csv-stringify writes unchanged: no quoting and no guard needed. */
+const PLAIN_CSV_FIELD = /^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/;
 
-/**
- * RFC 4180 (CRLF, quotes doubled, fields with a comma, quote or line break quoted) via
- * csv-stringify. `escape_formulas` prefixes a text field that starts with =, +, -, @, tab or
- * CR with `'`, so a spreadsheet shows it as text instead of running it; numbers (a negative
- * amount) stay numbers.
- */
-const CSV_OPTIONS = { record_delimiter: 'windows', escape_formulas: true } as const;
-
-function csvRow(row: StatementRow): (string | number | null)[] {
-  return [
-    row[0],
-    row[1],
-    Number(row[6]),
-    row[3],
-    Number(row[4]),
-    Number(row[5]),
-    row[7],
-    row[8],
-    null,
-  ];
+/** One free-text CSV field (the paymentId): the common plain case skips the writer. */
+export function csvField(value: string | null): string {
+  if (value === null || value === '') return '';
+  return PLAIN_CSV_FIELD.test(value) ? value : stringify([[value]], CSV_FIELD_OPTIONS);
 }
 
 /** The JSON body's fields but `entries` (the first ndjson line; all of the JSON body's head). */
@@ -123,10 +86,17 @@ function totalsFields(totals: RangeTotals): string {
   );
 }
 
+/** Where a statement's entries come from: one async batch source per rendering. */
+export interface EntrySource {
+  json(): AsyncIterable<JsonEntryRow[]>;
+  csv(): AsyncIterable<CsvEntryRow[]>;
+}
+
 /**
  * The response body, chunk by chunk: one chunk per batch of rows, so memory holds one batch
- * whatever the range. Balances and totals are written as the exact integers the database
- * holds (sums kept as BigInt), never through a float.
+ * whatever the range. Entries arrive rendered by the database (see StatementsRepository);
+ * balances and totals are written as the exact integers the database holds (sums kept as
+ * BigInt), never through a float.
  *
  * - json: the head fields first (both balances are index probes), then `entries`, then the
  *   totals, counted while the entries pass (JSON key order carries no meaning).
@@ -137,20 +107,26 @@ function totalsFields(totals: RangeTotals): string {
 export async function* renderStatement(
   format: StatementFormat,
   header: StatementHeader,
-  batches: AsyncIterable<StatementRow[]>,
+  source: EntrySource,
   totals?: RangeTotals,
 ): AsyncGenerator<string> {
   if (format === 'csv') {
-    yield stringify([[...CSV_COLUMNS]], CSV_OPTIONS);
-    for await (const rows of batches) yield stringify(rows.map(csvRow), CSV_OPTIONS);
+    yield CSV_COLUMNS.join(',') + CSV_EOL;
+    for await (const rows of source.csv()) {
+      let text = '';
+      // reversedTransactionId: empty until reversals exist
+      for (const [columns, paymentId] of rows)
+        text += `${columns},${csvField(paymentId)},${CSV_EOL}`;
+      yield text;
+    }
     return;
   }
   if (format === 'ndjson') {
     if (!totals) throw new Error('an ndjson statement needs its totals first');
     yield `{${headFields(header)},${totalsFields(totals)}}\n`;
-    for await (const rows of batches) {
+    for await (const rows of source.json()) {
       let text = '';
-      for (const row of rows) text += JSON.stringify(toEntry(row)) + '\n';
+      for (const [entry] of rows) text += entry + '\n';
       yield text;
     }
     return;
@@ -159,13 +135,13 @@ export async function* renderStatement(
   let count = 0;
   let credits = 0n;
   let debits = 0n;
-  for await (const rows of batches) {
+  for await (const rows of source.json()) {
     let text = '';
-    for (const row of rows) {
-      const amount = BigInt(row[4]);
+    for (const [entry, amountText] of rows) {
+      const amount = BigInt(amountText);
       if (amount > 0n) credits += amount;
       else debits -= amount;
-      text += (count++ === 0 ? '' : ',') + JSON.stringify(toEntry(row));
+      text += count++ === 0 ? entry : ',' + entry;
     }
     yield text;
   }

@@ -1,7 +1,6 @@
 import { Controller, Get, Header, Headers, Param, Query, StreamableFile } from '@nestjs/common';
 import {
   ApiExtraModels,
-  ApiHeader,
   ApiOperation,
   ApiProduces,
   ApiResponse,
@@ -91,13 +90,6 @@ export class StatementsController {
         example: NDJSON_EXAMPLE,
       },
     },
-  })
-  @ApiHeader({
-    name: 'Accept',
-    required: false,
-    description:
-      'Chooses the format when `format` is absent: `text/csv`, `application/x-ndjson` or `application/json` (default).',
-    schema: { type: 'string' },
   })
   @ApiProblems(['VALIDATION_FAILED', 'ACCOUNT_NOT_FOUND'])
   async statement(

@@ -66,7 +66,15 @@ export class StatementsService {
       };
       const totals = format === 'ndjson' ? await snapshot.totals(accountId, from, to) : undefined;
       const stream = Readable.from(
-        renderStatement(format, header, snapshot.entries(accountId, from, to), totals),
+        renderStatement(
+          format,
+          header,
+          {
+            json: () => snapshot.jsonEntries(accountId, from, to),
+            csv: () => snapshot.csvEntries(accountId, from, to),
+          },
+          totals,
+        ),
         { objectMode: false },
       );
       stream.once('error', (error) => void snapshot.close(error));

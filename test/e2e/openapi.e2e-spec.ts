@@ -391,6 +391,9 @@ describe('OpenAPI document (/docs-json)', () => {
       cursor: ['%25%25', 'bm90LWEtY3Vyc29y'],
       at: ['-1', 'yesterday'],
       timestamp: ['-1', '1e400'],
+      from: ['-1', 'yesterday'],
+      to: ['-1', '1.5'],
+      format: ['xml', 'CSV'],
     };
     const undocumented: string[] = [];
     const check = async (route: string, op: Operation, send: () => request.Test) => {
@@ -477,7 +480,7 @@ describe('OpenAPI document (/docs-json)', () => {
     expect(wrong).toEqual([]);
   });
 
-  it('documents at, timestamp, limit and cursor with their formats and bounds', () => {
+  it('documents at, timestamp, from, to, format, limit and cursor with their formats and bounds', () => {
     const seen = new Set<string>();
     for (const [route, op] of operations(doc)) {
       for (const p of op.parameters ?? []) {
@@ -497,7 +500,7 @@ describe('OpenAPI document (/docs-json)', () => {
             maximum: 500,
             default: 50,
           });
-        } else if (p.name === 'at' || p.name === 'timestamp') {
+        } else if (['at', 'timestamp', 'from', 'to'].includes(p.name)) {
           expect({ where, ...p.schema }).toMatchObject({
             where,
             type: 'integer',
@@ -505,6 +508,12 @@ describe('OpenAPI document (/docs-json)', () => {
             maximum: Number.MAX_SAFE_INTEGER,
           });
           expect(p.description).toMatch(/epoch ms/i);
+        } else if (p.name === 'format') {
+          expect({ where, ...p.schema }).toMatchObject({
+            where,
+            enum: ['json', 'csv', 'ndjson'],
+            default: 'json',
+          });
         } else if (p.name === 'cursor') {
           expect({ where, ...p.schema }).toMatchObject({
             where,
@@ -517,7 +526,15 @@ describe('OpenAPI document (/docs-json)', () => {
         }
       }
     }
-    expect([...seen].sort()).toEqual(['at', 'cursor', 'limit', 'timestamp']);
+    expect([...seen].sort()).toEqual([
+      'at',
+      'cursor',
+      'format',
+      'from',
+      'limit',
+      'timestamp',
+      'to',
+    ]);
   });
 
   it('documents path parameters with their patterns', () => {

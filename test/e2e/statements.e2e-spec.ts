@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { Clock } from '../../src/common/clock/clock';
+import { STATEMENT_APPLICATION_NAME } from '../../src/statements/statements.repository';
 import { createAccount } from '../support/factories';
 import { waitFor } from '../support/payments';
 import { createTestApp, TestApp } from '../support/test-app';
@@ -440,18 +441,22 @@ describe('GET /accounts/{accountId}/statement', () => {
       clock.step = 0;
       // the statements really ran while deposits committed: they saw different counts
       expect(new Set(counts).size).toBeGreaterThan(1);
-      expect(counts[counts.length - 1]).toBe(201);
+      const final = await http()
+        .get(`/accounts/${accountId}/statement?from=${T0 + 1000}`)
+        .expect(200);
+      expect((final.body as Statement).entryCount).toBe(201);
+      expectConsistent(final.body as Statement, (final.body as Statement).entries);
     });
   });
 
   describe('streaming and disconnects', () => {
-    const ENTRIES = 50_000;
+    const ENTRIES = 100_000;
     let accountId: string;
     beforeAll(async () => {
       clock.step = 0;
       clock.current = T0;
       accountId = (await createAccount(t)).accountId;
-      // 50,000 deposits of 1..50,000 at T0+1 …, with a correct balance_after chain.
+      // 100,000 deposits of 1..100,000 at T0+1 …, with a correct balance_after chain.
       await t.sql(
         `INSERT INTO ledger_transactions
            (movement_id, account_id, timestamp, operation, amount, balance_after)
@@ -464,15 +469,17 @@ describe('GET /accounts/{accountId}/statement', () => {
 
     const pool = () => (t.app.get(DataSource).driver as unknown as { master: Pool }).master;
     const busyConnections = () => pool().totalCount - pool().idleCount;
-    /** Sessions of the app on this test's database inside a transaction (the test's own excluded). */
-    const openTransactions = async () =>
+    /** Sessions inside a statement's transaction (named so while it runs). */
+    const statementSessions = async () =>
       (
         await t.sql<{ n: number }>(
           `SELECT count(*)::int AS n FROM pg_stat_activity
-            WHERE datname = current_database() AND pid <> pg_backend_pid()
-              AND state IN ('idle in transaction', 'active')`,
+            WHERE datname = current_database() AND application_name = $1`,
+          [STATEMENT_APPLICATION_NAME],
         )
       )[0].n;
+    /** No statement transaction open, and every connection of the app's pool idle again. */
+    const allReleased = async () => (await statementSessions()) === 0 && busyConnections() === 0;
 
     it('streams a large statement in full, in order, consistent', async () => {
       const res = await statement(`/accounts/${accountId}/statement?format=ndjson`).expect(200);
@@ -483,7 +490,7 @@ describe('GET /accounts/{accountId}/statement', () => {
       });
       expect(entries.length).toBe(ENTRIES);
       expectConsistent(summary, entries);
-      await waitFor(async () => busyConnections() === 0 && (await openTransactions()) === 0, {
+      await waitFor(allReleased, {
         timeoutMs: 10_000,
         what: 'the statement connection to return to the pool',
       });
@@ -495,7 +502,7 @@ describe('GET /accounts/{accountId}/statement', () => {
         await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       }
       const { port } = server.address() as AddressInfo;
-      expect(busyConnections()).toBe(0);
+      expect(await statementSessions()).toBe(0);
       const response = await new Promise<IncomingMessage>((resolve, reject) => {
         get(`http://127.0.0.1:${port}/accounts/${accountId}/statement`, resolve).on(
           'error',
@@ -508,13 +515,22 @@ describe('GET /accounts/{accountId}/statement', () => {
       expect(first.toString('utf8')).toMatch(new RegExp(`^\\{"accountId":"${accountId}"`));
       // Backpressure: the client reads nothing more, so the server stops fetching mid-range
       // and keeps its snapshot open on one connection.
-      await waitFor(async () => busyConnections() === 1 && (await openTransactions()) === 1, {
-        what: 'a statement transaction held open by the paused client',
-      });
+      await waitFor(
+        async () =>
+          (
+            await t.sql(
+              `SELECT 1 FROM pg_stat_activity
+                WHERE datname = current_database() AND application_name = $1
+                  AND state = 'idle in transaction'`,
+              [STATEMENT_APPLICATION_NAME],
+            )
+          ).length === 1,
+        { what: 'a statement transaction held open by the paused client' },
+      );
       expect(response.complete).toBe(false);
 
       response.destroy(); // the client goes away mid-stream
-      await waitFor(async () => busyConnections() === 0 && (await openTransactions()) === 0, {
+      await waitFor(allReleased, {
         timeoutMs: 10_000,
         what: 'the statement connection to return to the pool',
       });
@@ -532,10 +548,7 @@ describe('GET /accounts/{accountId}/statement', () => {
         .get(`/accounts/${accountId}/statement?from=${T0 + 10}&to=${T0}`)
         .expect(400);
       await http().head(`/accounts/${accountId}/statement`).expect(200);
-      await waitFor(async () => busyConnections() === 0 && (await openTransactions()) === 0, {
-        timeoutMs: 10_000,
-        what: 'no connection left busy',
-      });
+      await waitFor(allReleased, { timeoutMs: 10_000, what: 'no connection left busy' });
     });
   });
 });
