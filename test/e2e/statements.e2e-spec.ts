@@ -4,7 +4,13 @@ import type { Pool } from 'pg';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { Clock } from '../../src/common/clock/clock';
-import { STATEMENT_APPLICATION_NAME } from '../../src/statements/statements.repository';
+import {
+  STATEMENT_APPLICATION_NAME,
+  StatementSnapshot,
+} from '../../src/statements/statements.repository';
+
+const balanceBefore = StatementSnapshot.prototype.balanceBefore;
+const totalsOf = StatementSnapshot.prototype.totals;
 import { createAccount } from '../support/factories';
 import { waitFor } from '../support/payments';
 import { createTestApp, TestApp } from '../support/test-app';
@@ -392,6 +398,72 @@ describe('GET /accounts/{accountId}/statement', () => {
   });
 
   describe('one snapshot while money moves', () => {
+    /**
+     * Commits an entry inside the range right after the statement has read its head (both
+     * balances, or for ndjson the totals) and before it reads the entries. One snapshot means
+     * the statement does not see it; a later statement does.
+     */
+    it.each(['json', 'ndjson'] as const)(
+      '%s: a commit between the head and the entries is not seen (one snapshot)',
+      async (format) => {
+        clock.step = 0;
+        clock.current = T0;
+        const { accountId } = await createAccount(t, { initialDeposit: 100 });
+        clock.current = T0 + 10;
+        await http().post('/deposits').send({ accountId, amount: 20 }).expect(201);
+        clock.current = T0 + 100;
+        const sneakIn = () =>
+          t.sql(
+            `INSERT INTO ledger_transactions
+               (movement_id, account_id, timestamp, operation, amount, balance_after)
+             VALUES (gen_random_uuid(), $1, $2, 'DEPOSIT', 5, 125)`,
+            [accountId, T0 + 50],
+          );
+        let probes = 0;
+        const spies =
+          format === 'json'
+            ? [
+                jest
+                  .spyOn(StatementSnapshot.prototype, 'balanceBefore')
+                  .mockImplementation(async function (this: StatementSnapshot, ...args) {
+                    const balance = await balanceBefore.apply(this, args);
+                    if (++probes === 2) await sneakIn(); // after the closing balance
+                    return balance;
+                  }),
+              ]
+            : [
+                jest
+                  .spyOn(StatementSnapshot.prototype, 'totals')
+                  .mockImplementation(async function (this: StatementSnapshot, ...args) {
+                    const totals = await totalsOf.apply(this, args);
+                    await sneakIn();
+                    return totals;
+                  }),
+              ];
+        let summary: Summary;
+        let entries: Entry[];
+        try {
+          const res = await statement(`/accounts/${accountId}/statement?format=${format}`).expect(
+            200,
+          );
+          if (format === 'json') {
+            const body = JSON.parse(res.body as string) as Statement;
+            ({ entries } = body);
+            summary = body;
+          } else {
+            ({ summary, entries } = parseNdjson(res.body as string));
+          }
+        } finally {
+          spies.forEach((spy) => spy.mockRestore());
+        }
+        expect(summary).toMatchObject({ openingBalance: 0, closingBalance: 120, entryCount: 2 });
+        expect(entries.map((e) => e.amount)).toEqual([100, 20]);
+        expectConsistent(summary, entries);
+        const after = await http().get(`/accounts/${accountId}/statement`).expect(200);
+        expect(after.body).toMatchObject({ closingBalance: 125, entryCount: 3 });
+      },
+    );
+
     it('every statement read during 200 parallel deposits has closing = opening + Σ', async () => {
       clock.step = 0;
       clock.current = T0;
