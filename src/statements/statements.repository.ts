@@ -102,14 +102,24 @@ export class StatementsRepository {
 export class StatementSnapshot {
   private closing?: Promise<void>;
   private broken?: unknown;
+  private failureListener?: (error: Error) => void;
   private readonly onError = (error: unknown) => {
     // A session ended by the server while no query runs (idle-in-transaction timeout, a
     // terminated backend) is reported here; without a listener it would crash the process.
     this.broken = error;
+    this.failureListener?.(toError(error));
   };
 
   constructor(private readonly client: PoolClient) {
     client.on('error', this.onError);
+  }
+
+  /**
+   * Called when the connection fails while no query runs, e.g. PostgreSQL ended the session
+   * of a client that stopped reading: the statement must fail then, not wait for the client.
+   */
+  onFailure(listener: (error: Error) => void): void {
+    this.failureListener = listener;
   }
 
   async account(accountId: string): Promise<StatementAccount | undefined> {

@@ -79,6 +79,7 @@ export class StatementsService {
       );
       stream.once('error', (error) => void snapshot.close(error));
       stream.once('close', () => void snapshot.close());
+      snapshot.onFailure((error) => stream.destroy(error));
       return {
         format,
         contentType: `${MEDIA_TYPE[format]}; charset=utf-8`,

@@ -614,6 +614,45 @@ describe('GET /accounts/{accountId}/statement', () => {
       expect((again.body as Statement).entryCount).toBe(2);
     });
 
+    it('ends the response and frees the pool slot when PostgreSQL ends the session mid-stream', async () => {
+      // What the 60 s idle_in_transaction_session_timeout does to a client that stopped
+      // reading, done at once with pg_terminate_backend.
+      const server = t.app.getHttpServer();
+      if (!server.listening) {
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      }
+      const { port } = server.address() as AddressInfo;
+      const response = await new Promise<IncomingMessage>((resolve, reject) => {
+        get(`http://127.0.0.1:${port}/accounts/${accountId}/statement?format=csv`, resolve).on(
+          'error',
+          reject,
+        );
+      });
+      let closed = false;
+      response.on('error', () => undefined).once('close', () => (closed = true));
+      await new Promise((resolve) => response.once('data', resolve));
+      response.pause();
+      await waitFor(async () => (await statementSessions()) === 1, {
+        what: 'the statement session',
+      });
+      await t.sql(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name = $1`,
+        [STATEMENT_APPLICATION_NAME],
+      );
+      // The client reads nothing, yet the service ends the response (a truncated body, not a
+      // complete-looking one) and gives the broken connection's slot back.
+      await waitFor(() => Promise.resolve(closed), {
+        timeoutMs: 10_000,
+        what: 'the service to end the response',
+      });
+      expect(response.complete).toBe(false);
+      await waitFor(allReleased, { timeoutMs: 10_000, what: 'the pool slot to be freed' });
+      await http()
+        .get(`/accounts/${accountId}/statement?from=${T0 + 1}&to=${T0 + 2}`)
+        .expect(200);
+    });
+
     it('releases the connection after a 404 or 400 too', async () => {
       await http().get('/accounts/nobody-here/statement').expect(404);
       await http()
