@@ -12,6 +12,7 @@ import { IdempotencyModule } from './idempotency/idempotency.module';
 import { LedgerModule } from './ledger/ledger.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { PaymentsModule } from './payments/payments.module';
+import { StatementsModule } from './statements/statements.module';
 
 @Module({
   imports: [
@@ -25,6 +26,7 @@ import { PaymentsModule } from './payments/payments.module';
     LedgerModule,
     AuditModule,
     PaymentsModule,
+    StatementsModule,
     IdempotencyModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],

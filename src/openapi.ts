@@ -65,6 +65,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('ledger', 'Move money and read the ledger')
     .addTag('payments', 'Payments with scheduled cashback')
     .addTag('audit', 'Verify the whole ledger')
+    .addTag('statements', 'Account statements for a time range, as JSON, CSV or NDJSON')
     .addTag('metrics', 'Prometheus metrics for monitoring')
     .build();
   return documentResponseHeaders(SwaggerModule.createDocument(app, config));

@@ -188,6 +188,8 @@ const UNPREDICTABLE = new Set([
   'createdAt',
   'at',
   'cashbackDueAt',
+  'from',
+  'to',
 ]);
 
 /** Where `actual` differs from `example`, ignoring the fields in UNPREDICTABLE. */
@@ -597,6 +599,9 @@ describe('OpenAPI document (/docs-json)', () => {
       cursor: ['%25%25', 'bm90LWEtY3Vyc29y'],
       at: ['-1', 'yesterday'],
       timestamp: ['-1', '1e400'],
+      from: ['-1', 'yesterday'],
+      to: ['-1', '1.5'],
+      format: ['xml', 'CSV'],
     };
     const undocumented: string[] = [];
     const check = async (route: string, op: Operation, send: () => request.Test) => {
@@ -683,7 +688,7 @@ describe('OpenAPI document (/docs-json)', () => {
     expect(wrong).toEqual([]);
   });
 
-  it('documents at, timestamp, limit and cursor with their formats and bounds', () => {
+  it('documents at, timestamp, from, to, format, limit and cursor with their formats and bounds', () => {
     const seen = new Set<string>();
     for (const [route, op] of operations(doc)) {
       for (const p of op.parameters ?? []) {
@@ -703,7 +708,7 @@ describe('OpenAPI document (/docs-json)', () => {
             maximum: 500,
           });
           expect(p.description).toContain('50 when absent');
-        } else if (p.name === 'at' || p.name === 'timestamp') {
+        } else if (['at', 'timestamp', 'from', 'to'].includes(p.name)) {
           expect({ where, ...p.schema }).toMatchObject({
             where,
             type: 'integer',
@@ -711,6 +716,12 @@ describe('OpenAPI document (/docs-json)', () => {
             maximum: Number.MAX_SAFE_INTEGER,
           });
           expect(p.description).toMatch(/epoch ms/i);
+        } else if (p.name === 'format') {
+          expect({ where, ...p.schema }).toMatchObject({
+            where,
+            enum: ['json', 'csv', 'ndjson'],
+          });
+          expect(p.description).toContain('json when absent');
         } else if (p.name === 'cursor') {
           expect({ where, ...p.schema }).toMatchObject({
             where,
@@ -723,7 +734,15 @@ describe('OpenAPI document (/docs-json)', () => {
         }
       }
     }
-    expect([...seen].sort()).toEqual(['at', 'cursor', 'limit', 'timestamp']);
+    expect([...seen].sort()).toEqual([
+      'at',
+      'cursor',
+      'format',
+      'from',
+      'limit',
+      'timestamp',
+      'to',
+    ]);
   });
 
   it('documents path parameters with their patterns', () => {
