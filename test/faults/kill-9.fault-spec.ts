@@ -1,9 +1,10 @@
 import { Cluster, useCluster } from './support/cluster';
 import { call, describeReply, openAccounts } from './support/http';
 import { balances, ledgerViolations, totalBalance } from '../support/ledger-invariants';
-import { Load, randomTransfer, TransferBody } from './support/load';
+import { Load, PlannedRequest, randomTransfer, TransferBody } from './support/load';
 import { startService } from './support/service';
 import { waitFor } from '../../scripts/lib/wait';
+import { pick, randomInt } from './support/util';
 
 /**
  * kill -9 under load: the service dies between any two instructions, in the middle of
@@ -95,6 +96,108 @@ describe('kill -9 under load', () => {
       sourceBalance: before.get(accounts[0])! - 1,
       targetBalance: before.get(accounts[1])! + 1,
     });
+    await second.kill();
+  });
+
+  /**
+   * The same with the ledger engine's group commit in full swing: transfers and payments
+   * (whose batch also writes `payments` and `scheduled_credits` rows) from 32 clients, killed
+   * while several multi-command batches are in flight. A batch is one transaction: after the
+   * restart every acknowledged movement is there with all its rows, and no batch is half there.
+   */
+  it('keeps every acknowledged movement of batches in flight, and half-applies none', async () => {
+    const mixed = 'faults_kill9_batches';
+    const url = await cluster.createDatabase(mixed);
+    const env = { DB_POOL_SIZE: '20' };
+    const first = await startService(url, env);
+    await openAccounts(first.baseUrl, accounts, initial);
+
+    type Movement = { kind: 'transfer' | 'payment'; amount: number; accountId: string };
+    const load = new Load<Movement>({
+      workers: 32,
+      maxRequests: 40_000,
+      target: () => first.baseUrl,
+      next: (i): PlannedRequest<Movement> => {
+        if (i % 3 !== 0) {
+          const transfer = randomTransfer(accounts, 500);
+          const { sourceAccountId, amount } = transfer.tag;
+          return { ...transfer, tag: { kind: 'transfer', amount, accountId: sourceAccountId } };
+        }
+        const body = { accountId: pick(accounts), amount: randomInt(1, 500) };
+        return { method: 'POST', path: '/payments', body, tag: { kind: 'payment', ...body } };
+      },
+    });
+    const batchSizes = async () => {
+      const text = (await call(first.baseUrl, 'GET', '/metrics')).text;
+      const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+      return { sum: value('ledger_batch_size_sum'), count: value('ledger_batch_size_count') };
+    };
+    const atStart = await batchSizes();
+    await waitFor(
+      '300 acknowledged movements, committed several per batch',
+      async () => {
+        if (load.exchanges.filter((e) => e.reply.status === 201).length < 300) return undefined;
+        const now = await batchSizes();
+        // More commands than batches since the load began: group commits happened.
+        return now.sum - atStart.sum > now.count - atStart.count ? true : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 20 },
+    );
+    const inFlightAtKill = load.inFlight;
+    const exit = await first.kill();
+    load.stop();
+    await load.done;
+    expect(exit.signal).toBe('SIGKILL');
+    expect(inFlightAtKill).toBeGreaterThan(1);
+
+    const acked = load.exchanges.filter((e) => e.reply.status === 201);
+    const unexpected = load.exchanges.filter(
+      (e) => e.reply.status !== 201 && e.reply.status !== 0 && e.reply.status !== 422,
+    );
+    expect(unexpected.map((e) => describeReply(e.reply))).toEqual([]);
+
+    const second = await startService(url, env);
+    const db = cluster.db(mixed);
+    const missing: string[] = [];
+    for (const { request, reply } of acked) {
+      const body = reply.body as { transactionId: string; paymentId?: string };
+      const r = await call(second.baseUrl, 'GET', `/transactions/${body.transactionId}`);
+      if (r.status !== 200) missing.push(`${body.transactionId}: ${describeReply(r)}`);
+      if (request.tag.kind === 'payment') {
+        const p = await call(second.baseUrl, 'GET', `/payments/${body.paymentId}`);
+        const payment = p.body as { transactionId?: string; amount?: number };
+        if (p.status !== 200 || payment.transactionId !== body.transactionId) {
+          missing.push(`${body.paymentId}: ${describeReply(p)}`);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
+
+    // No batch half there: every PAYMENT entry has its payment row and its scheduled credit,
+    // and the other way round; every chain intact; money conserved (cashbacks are not due).
+    const [rows] = await db.sql<{
+      entries: string;
+      payments: string;
+      credits: string;
+      paid: string;
+    }>(
+      `SELECT (SELECT count(*) FROM ledger_transactions WHERE operation = 'PAYMENT')::text AS entries,
+              (SELECT count(*) FROM payments p JOIN ledger_transactions e
+                 ON e.payment_ref = p.payment_id AND e.operation = 'PAYMENT'
+                AND e.movement_id = p.movement_id)::text AS payments,
+              (SELECT count(*) FROM scheduled_credits c JOIN payments p
+                 ON p.payment_id = c.reference)::text AS credits,
+              (SELECT COALESCE(sum(-amount), 0) FROM ledger_transactions
+                WHERE operation = 'PAYMENT')::text AS paid`,
+    );
+    expect([rows.payments, rows.credits]).toEqual([rows.entries, rows.entries]);
+    const [counts] = await db.sql<{ payments: string; credits: string }>(
+      `SELECT (SELECT count(*) FROM payments)::text AS payments,
+              (SELECT count(*) FROM scheduled_credits)::text AS credits`,
+    );
+    expect(counts).toEqual({ payments: rows.entries, credits: rows.entries });
+    expect(await ledgerViolations(db)).toEqual([]);
+    expect(await totalBalance(db)).toBe(accounts.length * initial - Number(rows.paid));
     await second.kill();
   });
 });
