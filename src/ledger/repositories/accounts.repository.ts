@@ -54,6 +54,17 @@ export class AccountsRepository {
     return { inserted: new Set(rows.map((r) => r.account_id)), xactId: rows[0]?.xact_id };
   }
 
+  /**
+   * Waits until no batch holds the account's row lock: `FOR SHARE` conflicts with the batches'
+   * `FOR UPDATE`, so it returns once every movement locked on the account before it has
+   * committed (or rolled back). Autocommit: the share lock ends with the statement.
+   */
+  async awaitMovementsInFlight(accountId: string): Promise<void> {
+    await this.accounts.query('SELECT 1 FROM accounts WHERE account_id = $1 FOR SHARE', [
+      accountId,
+    ]);
+  }
+
   findById(accountId: string): Promise<Account | null> {
     return this.accounts.findOneBy({ accountId });
   }
