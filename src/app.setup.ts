@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { sendProblem, toProblem } from './common/errors/problem-details.filter';
+import { sendProblem } from './common/errors/problem-details.filter';
+import { toProblem } from './common/errors/to-problem';
 import { problem } from './common/errors/problem';
 import { answerClientErrorWithProblem } from './common/http/client-error';
 import { assertJsonMediaType, parseJsonBody } from './common/http/json-body';

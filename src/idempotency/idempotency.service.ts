@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock/clock';
 import { DomainException } from '../common/errors/domain.exception';
-import { toProblem } from '../common/errors/problem-details.filter';
+import { toProblem } from '../common/errors/to-problem';
 import { AppConfig } from '../config/app-config';
 import { TransactionRunner } from '../database/transaction-runner';
 import type { IdempotencyScope, StoredResponse } from './idempotency-scope';

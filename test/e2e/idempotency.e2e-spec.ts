@@ -7,6 +7,7 @@ import { IdempotencyPurger } from '../../src/idempotency/idempotency-purger';
 import { requestFingerprint } from '../../src/idempotency/idempotency-key';
 import { balanceOf, createAccount } from '../support/factories';
 import { ledgerViolations } from '../support/ledger-invariants';
+import { LogCapture } from '../support/log-capture';
 import { createTestApp, ManualClock, TestApp } from '../support/test-app';
 
 const PROBLEM = /^application\/problem\+json/;
@@ -16,8 +17,10 @@ const TTL_MS = 86_400_000;
 describe('idempotency keys', () => {
   let t: TestApp;
   const clock = new ManualClock(1_763_700_000_000);
+  // The 500 below logs its error: captured and asserted, not printed.
+  const logs = new LogCapture();
   beforeAll(async () => {
-    t = await createTestApp({ clock });
+    t = await createTestApp({ clock, logs: logs.stream });
   });
   afterAll(async () => {
     jest.restoreAllMocks();
@@ -229,6 +232,13 @@ describe('idempotency keys', () => {
       try {
         const failed = await post('/deposits', { accountId, amount: 4242 }, key).expect(500);
         expect(failed.body.code).toBe('INTERNAL_ERROR');
+        const requestId = failed.headers['x-request-id'] as string;
+        await logs.waitFor(
+          (l) =>
+            l.level === 'error' &&
+            l.requestId === requestId &&
+            String(l.stack ?? l.err ?? l.msg).includes('refused by a test trigger'),
+        );
         expect(await storedRow(key)).toBeUndefined();
         expect(await balanceOf(t, accountId)).toBe(100);
       } finally {

@@ -5,6 +5,7 @@ import { LedgerEngine } from '../../src/ledger/engine/ledger-engine';
 import { waitFor } from '../../scripts/lib/wait';
 import { accountId, balanceOf, createAccount } from '../support/factories';
 import { ledgerViolations } from '../support/ledger-invariants';
+import { LogCapture } from '../support/log-capture';
 import { createTestApp, TestApp } from '../support/test-app';
 
 jest.setTimeout(120_000);
@@ -21,8 +22,10 @@ describe('ledger engine: batches', () => {
   let engine: LedgerEngine;
   const http = () => request(t.app.getHttpServer());
 
+  // The poison command's 500 is logged: captured and asserted, not printed.
+  const logs = new LogCapture();
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await createTestApp({ logs: logs.stream });
     engine = t.app.get(LedgerEngine);
   });
   afterAll(async () => {
@@ -110,6 +113,15 @@ describe('ledger engine: batches', () => {
       ]);
       expect(responses.map((r) => r.status)).toEqual([201, 500, 201]);
       expect(responses[1].body.code).toBe('INTERNAL_ERROR');
+      await logs.waitFor(
+        (l) => l.level === 'warn' && /a batch of 3 failed .*poison/.test(String(l.msg)),
+      );
+      await logs.waitFor(
+        (l) =>
+          l.level === 'error' &&
+          l.requestId === responses[1].headers['x-request-id'] &&
+          String(l.stack ?? l.msg).includes('poison'),
+      );
     } finally {
       await t.sql(`DROP TRIGGER refuse_777 ON ledger_transactions`);
       await t.sql(`DROP FUNCTION refuse_777()`);

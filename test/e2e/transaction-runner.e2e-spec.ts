@@ -2,6 +2,7 @@ import request from 'supertest';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { TransactionRunner, XACT_ID_SQL } from '../../src/database/transaction-runner';
 import { AccountsRepository } from '../../src/ledger/repositories/accounts.repository';
+import { LogCapture } from '../support/log-capture';
 import { createTestApp, TestApp } from '../support/test-app';
 
 class SerializationFailure extends Error {
@@ -11,8 +12,10 @@ class SerializationFailure extends Error {
 describe('TransactionRunner on real PostgreSQL', () => {
   let t: TestApp;
   let runner: TransactionRunner;
+  // The lost-COMMIT cases log a warning each: captured and asserted, not printed.
+  const logs = new LogCapture();
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await createTestApp({ logs: logs.stream });
     runner = TransactionRunner.withRetryPolicy(t.app.get(DataSource), {
       maxAttempts: 3,
       baseDelayMs: 1,
@@ -212,6 +215,9 @@ describe('TransactionRunner on real PostgreSQL', () => {
       expect(result).toBe('done');
       expect(committed).toEqual(['lost-ok']);
       expect(await balance('lost-ok')).toBe(5);
+      await logs.waitFor(
+        (l) => l.level === 'warn' && /failed .*PostgreSQL reports it committed/.test(String(l.msg)),
+      );
     });
 
     it('keeps the connection error when PostgreSQL reports it rolled back', async () => {
@@ -230,6 +236,9 @@ describe('TransactionRunner on real PostgreSQL', () => {
       ).rejects.toThrow('Connection terminated unexpectedly');
       expect(committed).toEqual([]);
       expect(await balance('lost-rb')).toBe(0);
+      await logs.waitFor(
+        (l) => l.level === 'warn' && /failed .*PostgreSQL reports it aborted/.test(String(l.msg)),
+      );
     });
 
     it('keeps the connection error when the unit never noted its transaction id', async () => {
