@@ -120,7 +120,7 @@ describe('ledger engine: batches', () => {
         (l) =>
           l.level === 'error' &&
           l.requestId === responses[1].headers['x-request-id'] &&
-          String(l.stack ?? l.msg).includes('poison'),
+          JSON.stringify(l).includes('poison'),
       );
     } finally {
       await t.sql(`DROP TRIGGER refuse_777 ON ledger_transactions`);

@@ -1,6 +1,6 @@
 import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { Clock } from '../../common/clock/clock';
 import { DomainException } from '../../common/errors/domain.exception';
@@ -79,7 +79,7 @@ const MAX_CONFLICT_RERUNS = 3;
  * check finds it committed).
  */
 @Injectable()
-export class LedgerEngine implements OnModuleDestroy {
+export class LedgerEngine implements OnApplicationShutdown {
   private readonly logger = new Logger(LedgerEngine.name);
   private readonly queue: Pending[] = [];
   private readonly maxBatch: number;
@@ -179,8 +179,12 @@ export class LedgerEngine implements OnModuleDestroy {
     return true;
   }
 
-  /** Waits for every queued and running batch before the connection pool closes. */
-  async onModuleDestroy(): Promise<void> {
+  /**
+   * Waits for every queued and running batch. Nest closes the HTTP server (waiting for the
+   * requests in flight, whose commands are these) before the shutdown hooks, so by now this is
+   * a safety net; draining earlier, in a destroy hook, would keep the server listening.
+   */
+  async onApplicationShutdown(): Promise<void> {
     if (this.inFlight === 0 && this.queue.length === 0) return;
     await new Promise<void>((resolve) => (this.drained = resolve));
   }
