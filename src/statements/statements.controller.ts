@@ -1,6 +1,7 @@
 import { Controller, Get, Header, Headers, Param, Query, StreamableFile } from '@nestjs/common';
 import {
   ApiExtraModels,
+  ApiHeader,
   ApiOperation,
   ApiProduces,
   ApiResponse,
@@ -75,6 +76,14 @@ export class StatementsController {
       '**json**: the totals come after `entries` in the text (key order carries no meaning).',
   })
   @ApiProduces(MEDIA_TYPE.json, MEDIA_TYPE.csv, MEDIA_TYPE.ndjson)
+  // Optional: without it (and without `format`) the statement is JSON. Documented here so the
+  // `@Headers('accept')` below is not taken for a required parameter.
+  @ApiHeader({
+    name: 'accept',
+    required: false,
+    description:
+      'Chooses the format when `format` is absent: `text/csv` or `application/x-ndjson`.',
+  })
   @ApiExtraModels(StatementDto, StatementSummaryDto, StatementEntryDto)
   @ApiResponse({
     status: 200,
