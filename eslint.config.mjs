@@ -10,6 +10,7 @@ export default tseslint.config(
       '.data/**',
       'bench/results/**',
       'test-results/**',
+      '.stryker-tmp/**',
     ],
   },
   eslint.configs.recommended,

@@ -42,7 +42,31 @@ const shared = {
   testEnvironment: 'node',
 };
 
+/**
+ * Coverage (`npm run test:cov` = `jest --coverage`): both projects, measured over src/ only.
+ * The entry points that only wire processes together (main.ts, the migration CLI, the TypeORM
+ * CLI data source) are left out; so are the spec files. The floors sit 1-2 points under the
+ * last measurement (see the README's "Test strength" section); falling under one fails the run.
+ */
 module.exports = {
+  collectCoverageFrom: [
+    'src/**/*.ts',
+    '!src/**/*.spec.ts',
+    '!src/main.ts',
+    '!src/database/migration-cli.ts',
+    '!src/database/typeorm-cli.data-source.ts',
+  ],
+  coverageDirectory: 'coverage',
+  coverageReporters: ['text-summary', 'text', 'html'],
+  // Measured 2026-11-30: 95.48 % lines, 83.06 % branches overall; rules.ts 100 % lines and
+  // 93.65 % branches; cashback.ts 100 %; idempotency-key.ts 100 % lines, 96.15 % branches.
+  // A per-file entry takes its file out of the global figure.
+  coverageThreshold: {
+    global: { lines: 94, branches: 81, statements: 93, functions: 91 },
+    './src/ledger/engine/rules.ts': { lines: 98, branches: 92 },
+    './src/payments/cashback.ts': { lines: 98, branches: 98 },
+    './src/idempotency/idempotency-key.ts': { lines: 98, branches: 94 },
+  },
   reporters: ['default', '<rootDir>/test/support/skipped-tests-reporter.js'],
   projects: [
     { ...shared, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/src/**/*.spec.ts'] },

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DomainException } from '../common/errors/domain.exception';
 import { canonicalJson, parseIdempotencyKey, requestFingerprint } from './idempotency-key';
 
@@ -45,6 +46,15 @@ describe('parseIdempotencyKey', () => {
   it('refuses a header given as a list', () => {
     expect(rejection(['a', 'b']).code).toBe('VALIDATION_FAILED');
   });
+
+  it.each([
+    [['a', 'b'], 'Idempotency-Key must be sent once'],
+    ['', 'Idempotency-Key must not be empty'],
+    ['k'.repeat(256), 'Idempotency-Key must be at most 255 characters'],
+    ['a b', 'Idempotency-Key must contain only visible ASCII characters (0x21-0x7E)'],
+  ])('tells the client what is wrong with %j', (key, message) => {
+    expect(rejection(key).errors).toEqual([{ field: 'Idempotency-Key', message }]);
+  });
 });
 
 describe('canonicalJson', () => {
@@ -57,6 +67,11 @@ describe('canonicalJson', () => {
     for (const value of [0, -1.5, 1e21, 'a"\\\u2028é', true, null, [], [1, 'two', [null]]]) {
       expect(canonicalJson(value)).toBe(JSON.stringify(value));
     }
+  });
+
+  it('writes undefined (an absent body, a hole in an array) as null, like JSON.stringify in arrays', () => {
+    expect(canonicalJson(undefined)).toBe('null');
+    expect(canonicalJson([1, undefined, 2])).toBe('[1,null,2]');
   });
 
   it('keeps a "__proto__" key that JSON.parse made an own property', () => {
@@ -78,6 +93,14 @@ describe('requestFingerprint', () => {
   it('is the same for bodies differing only in key order', () => {
     expect(requestFingerprint('POST', '/deposits', body)).toBe(
       requestFingerprint('POST', '/deposits', { amount: 5, accountId: 'acc-1' }),
+    );
+  });
+
+  it('is sha256 over the upper-cased method, the target and the canonical body', () => {
+    const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+    expect(requestFingerprint('post', '/deposits', undefined)).toBe(sha256('POST /deposits\n'));
+    expect(requestFingerprint('post', '/deposits', { b: 1, a: 2 })).toBe(
+      sha256('POST /deposits\n{"a":2,"b":1}'),
     );
   });
 

@@ -33,6 +33,16 @@ describe('cashbackAmount', () => {
     expect(() => cashbackAmount(2 ** 53, 200)).toThrow(RangeError);
     expect(() => cashbackAmount(100, 10_001)).toThrow(RangeError);
     expect(() => cashbackAmount(100, 2.5)).toThrow(RangeError);
+    expect(() => cashbackAmount(100, -1)).toThrow(RangeError);
+  });
+
+  it('says which input is out of range', () => {
+    expect(() => cashbackAmount(-1, 200)).toThrow('amount -1 is not a non-negative safe integer');
+    expect(() => cashbackAmount(100, -1)).toThrow('rate -1 is not 0 … 10000 basis points');
+  });
+
+  it('accepts an amount of 0 (nothing back)', () => {
+    expect(cashbackAmount(0, 200)).toBe(0);
   });
 });
 

@@ -415,4 +415,95 @@ describe('ledger rules (pure)', () => {
       expect('lines' in refused).toBe(false);
     });
   });
+
+  // Each of these pins a decision that Stryker showed no other test of this file would notice.
+  describe('details and edges', () => {
+    function detail(decision: Decision<unknown>): string {
+      if (decision.ok) throw new Error('expected a refusal');
+      return decision.error.detail;
+    }
+
+    it('says why a credit would break the limit, naming the promised cashback only when there is some', () => {
+      const deposit = (amount: number) => ({ kind: 'deposit' as const, accountId: 'a', amount });
+      expect(
+        detail(decide(deposit(11), lookupOf(account('a', { balance: MAX_BALANCE - 10 })), context)),
+      ).toBe(`Account a would hold ${MAX_BALANCE + 1}, above the limit of ${MAX_BALANCE}.`);
+      expect(
+        detail(
+          decide(
+            deposit(6),
+            lookupOf(account('a', { balance: MAX_BALANCE - 10, pendingCredits: 5 })),
+            context,
+          ),
+        ),
+      ).toBe(
+        `Account a would hold ${MAX_BALANCE - 4} (5 more is already promised as cashback), above the limit of ${MAX_BALANCE}.`,
+      );
+    });
+
+    it('never refuses a debit for the limit, only for funds', () => {
+      // An account over the limit (balance plus promised credits) may still pay out.
+      const lookup = lookupOf(account('a', { balance: MAX_BALANCE, pendingCredits: 10 }));
+      expect(
+        effects(decide({ kind: 'withdrawal', accountId: 'a', amount: 1 }, lookup, context)).result
+          .balance,
+      ).toBe(MAX_BALANCE - 1);
+    });
+
+    it('names the account in ACCOUNT_EXISTS, SAME_ACCOUNT and CURRENCY_MISMATCH', () => {
+      const lookup = lookupOf(account('a'), account('e', { currency: 'EUR' }));
+      expect(
+        detail(
+          decide(
+            { kind: 'openAccount', accountId: 'a', currency: 'USD', initialDeposit: 0 },
+            lookup,
+            context,
+          ),
+        ),
+      ).toBe('Account a already exists.');
+      const transfer = (sourceAccountId: string, targetAccountId: string): LedgerCommand => ({
+        kind: 'transfer',
+        sourceAccountId,
+        targetAccountId,
+        amount: 1,
+      });
+      expect(detail(decide(transfer('a', 'a'), lookup, context))).toBe(
+        'Source and target account are both a.',
+      );
+      expect(detail(decide(transfer('a', 'e'), lookup, context))).toBe(
+        'Account a holds USD but e holds EUR.',
+      );
+    });
+
+    it('asks for a payment id only for a payment', () => {
+      const lookup = lookupOf(account('a', { balance: 10 }));
+      const deposit = decide({ kind: 'deposit', accountId: 'a', amount: 1 }, lookup, context);
+      expect(deposit.ok && deposit.needsPaymentId).toBe(false);
+      const paid = decide(payment('a', 5), lookup, context);
+      expect(paid.ok && paid.needsPaymentId).toBe(true);
+      expect(() => effects(paid)).toThrow('a payment is finished with its payment id');
+    });
+
+    it('returns the opened account, with nothing booked, for a zero initial deposit', () => {
+      const d = decide(
+        { kind: 'openAccount', accountId: 'n', currency: 'USD', initialDeposit: 0 },
+        lookupOf(),
+        context,
+      );
+      const opened = account('n', { createdAt: T, lastEntryAt: T });
+      expect(d.ok && d.accounts).toEqual([opened]);
+      expect(effects(d).result).toEqual(opened);
+    });
+
+    it('books no entry for a credit of 0, even when given a movement id', () => {
+      const result = settleCredits(
+        account('a', { balance: 10, pendingCredits: 0 }),
+        [{ reference: 'p', accountId: 'a', amount: 0, dueAt: T, entryType: 'CASHBACK' }],
+        null,
+        ['m1'],
+      );
+      expect(result.lines).toEqual([]);
+      expect(result.account.balance).toBe(10);
+    });
+  });
 });
