@@ -88,7 +88,7 @@ function parseOptions(argv: string[]): Options | undefined {
   if (values.help) {
     console.log(
       'usage: npm run bench -- [--duration <s>=15] [--connections <n>=32] [--warmup <s>=3] ' +
-        '[--no-pgbench] [--only uniform,c1,hot,payment,read] [--save]\n' +
+        '[--no-pgbench] [--only uniform,c1,hot,payment,overload,read] [--save]\n' +
         '--save: write the committed bench/results/latest.json (default: last-run.json)\n' +
         'env: BENCH_DATABASE_URL (use that server instead of an embedded one), BENCH_PGBENCH ' +
         '(path of pgbench), and the service settings (DB_POOL_SIZE, LOG_LEVEL, ...)',
@@ -367,6 +367,16 @@ function judge(report: BenchReport): Target[] {
       name: 'c1 p50 no slower than the previous build (compare with its own c1 run)',
       met: null,
       detail: `p50 ${c1.latencyMs.p50} ms, ${c1.cpuMsPerRequest.service ?? '-'} ms service CPU per request`,
+    });
+  }
+  const overload = w('overload');
+  if (overload) {
+    const answered = overload.status['2xx'] + overload.status.non2xx;
+    const share = answered > 0 ? overload.status.non2xx / answered : 1;
+    targets.push({
+      name: 'overload (1,000 connections): <= 1 % non-2xx, p99 < 2 s',
+      met: share <= 0.01 && overload.latencyMs.p99 < 2000,
+      detail: `${round(share * 100)} % non-2xx, p99 ${overload.latencyMs.p99} ms`,
     });
   }
   const fives = report.workloads.reduce((sum, x) => sum + x.status['5xx'], 0);

@@ -11,7 +11,7 @@ const randomAccount = () => accountId(Math.floor(Math.random() * ACCOUNT_COUNT))
 const randomAmount = () => 1 + Math.floor(Math.random() * 100);
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
-export type WorkloadName = 'uniform' | 'c1' | 'hot' | 'payment' | 'read';
+export type WorkloadName = 'uniform' | 'c1' | 'hot' | 'payment' | 'read' | 'overload';
 
 export interface Workload {
   name: WorkloadName;
@@ -102,6 +102,14 @@ export const WORKLOADS: readonly Workload[] = [
         }),
       },
     ],
+  },
+  {
+    name: 'overload',
+    description:
+      'uniform over 1,000 connections: requests queue as ledger commands, not pool waits',
+    books: 'transfers',
+    connections: 1000,
+    requests: uniformTransfers,
   },
   {
     name: 'read',

@@ -234,6 +234,25 @@ describe('accounts', () => {
       expect(await at(t0 + 1_000_000)).toBe(120);
     });
 
+    it('answers an `at` in the future as of the request time, and says so', async () => {
+      const account = await createAccount(t, { initialDeposit: 70 });
+      const future = clock.now() + 60_000;
+      const res = await http()
+        .get(`/accounts/${account.accountId}/balance`)
+        .query({ at: future })
+        .expect(200);
+      // Not as of `future`: a movement could still be stamped before it, so the answer
+      // could change. As of now, which the response's `at` states.
+      expect(res.body).toMatchObject({ balance: 70, at: clock.now() });
+      clock.advance(10);
+      await http().post('/deposits').send({ accountId: account.accountId, amount: 5 }).expect(201);
+      const again = await http()
+        .get(`/accounts/${account.accountId}/balance`)
+        .query({ at: res.body.at as number })
+        .expect(200);
+      expect(again.body.balance).toBe(70);
+    });
+
     it('404 when the account did not exist yet at `at`', async () => {
       const account = await createAccount(t);
       const res = await http()

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import request from 'supertest';
 import { balanceOf, createAccount } from '../support/factories';
+import { LogCapture } from '../support/log-capture';
 import { createTestApp, ManualClock, TestApp } from '../support/test-app';
 
 interface AuditBody {
@@ -185,8 +186,11 @@ describe('GET /audit on a ledger large enough to take seconds (issue #15, item 2
 
   it('stops a running audit on shutdown: 503 DATABASE_UNAVAILABLE (not SERVICE_BUSY), and the app closes promptly', async () => {
     // A second instance on the same data, whose audit we hold on a lock of the test's own.
+    // Its log lines (the 503, a warning) are captured and asserted, not printed.
+    const logs = new LogCapture();
     const other = await createTestApp({
       database: t.database,
+      logs: logs.stream,
       env: { DB_LOCK_TIMEOUT_MS: '60000', CASHBACK_WORKER_INTERVAL_MS: '3600000' },
     });
     const locker = new Client({ connectionString: t.database.url });
@@ -216,6 +220,12 @@ describe('GET /audit on a ledger large enough to take seconds (issue #15, item 2
       expect(res.status).toBe(503);
       expect(res.body).toMatchObject({ code: 'DATABASE_UNAVAILABLE' });
       expect(res.headers['retry-after']).toBeUndefined();
+      // Expected, so a warning, not an error: by the filter, and on the request's own line.
+      const requestId = res.headers['x-request-id'];
+      const lines = logs.forRequest(requestId);
+      expect(lines.length).toBeGreaterThan(0);
+      expect(lines.filter((l) => l.level === 'error')).toEqual([]);
+      expect(lines.some((l) => l.level === 'warn' && l.status === 503)).toBe(true);
       const [left] = await t.sql<{ n: string }>(
         `SELECT count(*)::text AS n FROM pg_stat_activity
           WHERE datname = current_database() AND application_name = $1`,

@@ -53,6 +53,9 @@ export function requestLogging(
       err: serializeError,
     },
     customLogLevel: (_req, res, error) => {
+      // A 503 is an expected, answered condition (busy, or the database away): the filter has
+      // logged its cause at warn, and this line follows suit. Other 5xx are errors.
+      if (res.statusCode === 503) return 'warn';
       if (error || res.statusCode >= 500) return 'error';
       return res.writableFinished ? 'info' : 'warn';
     },
