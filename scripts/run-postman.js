@@ -7,7 +7,7 @@
 //
 // Reports: the CLI summary, and JUnit XML in test-results/postman/newman.xml for CI.
 const { join } = require('node:path');
-const newman = require('newman');
+const { runCollection } = require('./lib/newman');
 const { withService, ROOT } = require('./lib/service');
 
 const COLLECTION = join(ROOT, 'postman', 'banking-ledger-api.postman_collection.json');
@@ -16,41 +16,16 @@ const ENVIRONMENT = join(ROOT, 'postman', 'banking-ledger-api.postman_environmen
 /** The cashback settings the collection's payment assertions use, set on the service too. */
 const CASHBACK = { CASHBACK_RATE_BPS: '200', CASHBACK_DELAY_MS: '86400000' };
 
-function countRequests(items) {
-  return items.reduce((n, item) => n + (item.item ? countRequests(item.item) : 1), 0);
-}
-
 function runNewman(baseUrl) {
-  const collection = require(COLLECTION);
-  const expected = countRequests(collection.item);
-  return new Promise((resolveRun, reject) => {
-    newman.run(
-      {
-        collection,
-        environment: require(ENVIRONMENT),
-        envVar: [
-          { key: 'baseUrl', value: baseUrl },
-          { key: 'cashbackRateBps', value: CASHBACK.CASHBACK_RATE_BPS },
-          { key: 'cashbackDelayMs', value: CASHBACK.CASHBACK_DELAY_MS },
-        ],
-        reporters: ['cli', 'junit'],
-        reporter: { junit: { export: join(ROOT, 'test-results', 'postman', 'newman.xml') } },
-        timeoutRequest: 60_000,
-        color: process.env.NO_COLOR ? 'off' : 'auto',
-      },
-      (error, summary) => {
-        if (error) return reject(error);
-        const { stats, failures } = summary.run;
-        const problems = [];
-        if (failures.length > 0) problems.push(`${failures.length} failure(s)`);
-        if (stats.requests.total !== expected) {
-          problems.push(`ran ${stats.requests.total} of ${expected} requests`);
-        }
-        if (stats.assertions.total === 0) problems.push('no assertion ran');
-        if (problems.length > 0) reject(new Error(`newman: ${problems.join(', ')}`));
-        else resolveRun(stats);
-      },
-    );
+  return runCollection({
+    collection: require(COLLECTION),
+    environment: require(ENVIRONMENT),
+    envVar: [
+      { key: 'baseUrl', value: baseUrl },
+      { key: 'cashbackRateBps', value: CASHBACK.CASHBACK_RATE_BPS },
+      { key: 'cashbackDelayMs', value: CASHBACK.CASHBACK_DELAY_MS },
+    ],
+    junit: join(ROOT, 'test-results', 'postman', 'newman.xml'),
   });
 }
 
