@@ -17,7 +17,7 @@ export class AuditController {
   })
   @ApiSuccess(200, AuditDto, {
     ok: true,
-    accountsChecked: 2,
+    accountsChecked: 3,
     entriesChecked: 6,
     totalBalance: 7500,
     mismatches: [],

@@ -10,6 +10,8 @@ import { markCancelledByService } from '../common/errors/pg-errors';
 export interface AuditAccountRow {
   accountId: string;
   balance: string;
+  /** The balance may not be below −overdraftLimit. */
+  overdraftLimit: string;
   ledgerSum: string;
   /** balance_after of the account's last entry in history order; null without entries. */
   lastBalanceAfter: string | null;
@@ -36,7 +38,7 @@ export interface AuditSnapshot {
  */
 const CHUNK_SQL = `
   WITH chunk AS MATERIALIZED (
-    SELECT account_id, balance
+    SELECT account_id, balance, overdraft_limit
       FROM accounts
      WHERE account_id > $1
      ORDER BY account_id
@@ -61,6 +63,7 @@ const CHUNK_SQL = `
   )
   SELECT c.account_id AS "accountId",
          c.balance::text AS "balance",
+         c.overdraft_limit::text AS "overdraftLimit",
          COALESCE(p.ledger_sum, 0)::text AS "ledgerSum",
          p.last_balance_after::text AS "lastBalanceAfter",
          COALESCE(p.entries, 0)::text AS "entries",

@@ -4,6 +4,7 @@ import { AuditTally, checkAccount } from './audit.service';
 const row = (over: Partial<AuditAccountRow> = {}): AuditAccountRow => ({
   accountId: 'acc-1',
   balance: '150',
+  overdraftLimit: '0',
   ledgerSum: '150',
   lastBalanceAfter: '150',
   entries: '2',
@@ -32,6 +33,14 @@ describe('audit checks', () => {
       detail:
         'balance 150 differs from the ledger sum 140; balance 150 differs from the last balanceAfter 140; 1 entries break the balanceAfter chain (first: entry 7)',
     });
+  });
+
+  it('accepts a negative balance within the overdraft limit, and names one below it', () => {
+    const at = { balance: '-50', ledgerSum: '-50', lastBalanceAfter: '-50' };
+    expect(checkAccount(row({ ...at, overdraftLimit: '50' }))).toBeUndefined();
+    expect(checkAccount(row({ ...at, overdraftLimit: '49' }))?.detail).toBe(
+      'balance -50 is below −overdraftLimit (49)',
+    );
   });
 
   it('keeps totalBalance exact up to 2^53-1 and never fails on a larger sum', () => {

@@ -18,6 +18,9 @@ export function checkAccount(row: AuditAccountRow): AuditMismatchDto | undefined
       `balance ${row.balance} differs from the last balanceAfter ${row.lastBalanceAfter}`,
     );
   }
+  if (balance < -BigInt(row.overdraftLimit)) {
+    problems.push(`balance ${row.balance} is below −overdraftLimit (${row.overdraftLimit})`);
+  }
   if (BigInt(row.brokenLinks) > 0n) {
     problems.push(
       `${row.brokenLinks} entries break the balanceAfter chain (first: entry ${row.firstBrokenEntry})`,

@@ -17,6 +17,17 @@ const EXAMPLE_ID = '0b8e6f3a-8a4e-4a53-9d7c-2f3b1c9e5a10';
  */
 const AMOUNT_MESSAGE = 'amount must be at least 1';
 
+/** What a debit of an account can meet (API.md v1.1, "Accounts gain controls"). */
+const DEBIT_PROBLEMS = [
+  'VALIDATION_FAILED',
+  'MALFORMED_JSON',
+  'ACCOUNT_NOT_FOUND',
+  'INSUFFICIENT_FUNDS',
+  'DAILY_LIMIT_EXCEEDED',
+  'ACCOUNT_FROZEN',
+  'ACCOUNT_CLOSED',
+] as const;
+
 /** POST /deposits, POST /withdrawals, POST /transfers. */
 @ApiTags('ledger')
 @Controller()
@@ -43,7 +54,13 @@ export class MovementsController {
     LINK_TO_TRANSACTION,
   )
   @ApiProblems(
-    ['VALIDATION_FAILED', 'MALFORMED_JSON', 'ACCOUNT_NOT_FOUND', 'BALANCE_LIMIT_EXCEEDED'],
+    [
+      'VALIDATION_FAILED',
+      'MALFORMED_JSON',
+      'ACCOUNT_NOT_FOUND',
+      'BALANCE_LIMIT_EXCEEDED',
+      'ACCOUNT_CLOSED',
+    ],
     {
       idempotent: true,
       invalid: {
@@ -76,7 +93,7 @@ export class MovementsController {
     },
     LINK_TO_TRANSACTION,
   )
-  @ApiProblems(['VALIDATION_FAILED', 'MALFORMED_JSON', 'ACCOUNT_NOT_FOUND', 'INSUFFICIENT_FUNDS'], {
+  @ApiProblems([...DEBIT_PROBLEMS], {
     idempotent: true,
     invalid: {
       summary: 'accountId does not match the pattern',
@@ -116,6 +133,9 @@ export class MovementsController {
       'MALFORMED_JSON',
       'ACCOUNT_NOT_FOUND',
       'SAME_ACCOUNT',
+      'DAILY_LIMIT_EXCEEDED',
+      'ACCOUNT_FROZEN',
+      'ACCOUNT_CLOSED',
       'INSUFFICIENT_FUNDS',
       'CURRENCY_MISMATCH',
       'BALANCE_LIMIT_EXCEEDED',

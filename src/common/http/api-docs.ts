@@ -62,6 +62,13 @@ const EXAMPLE_DETAIL: Record<Exclude<ErrorCode, 'VALIDATION_FAILED'>, string> = 
   INSUFFICIENT_FUNDS: 'Account acc-1 has 500, needs 700.',
   CURRENCY_MISMATCH: 'Account acc-1 holds USD but acc-2 holds EUR.',
   BALANCE_LIMIT_EXCEEDED: 'Account acc-1 would hold more than 9007199254740991.',
+  DAILY_LIMIT_EXCEEDED:
+    'Account acc-alice may debit 500 more today (daily debit limit 5000, 4500 used); needs 700.',
+  ACCOUNT_FROZEN: 'Account acc-alice is frozen: it takes credits but no debits.',
+  ACCOUNT_CLOSED: 'Account acc-alice is closed.',
+  ACCOUNT_NOT_EMPTY: 'Account acc-alice cannot be closed: its balance is 2500, not 0.',
+  LIMIT_BELOW_USAGE:
+    'Account acc-carol uses 3000 below zero (balance -3000, held 0): its overdraft limit cannot go below that.',
   IDEMPOTENCY_KEY_REUSED: 'This Idempotency-Key was used with a different request.',
   INTERNAL_ERROR: 'An unexpected error occurred.',
   DATABASE_UNAVAILABLE: 'The database cannot be reached right now; the request changed nothing.',
@@ -116,6 +123,8 @@ export interface ApiProblemsOptions {
    * so no operation shows another operation's fields.
    */
   invalid?: InvalidExample;
+  /** Codes this operation answers with another status than usual (DomainException.status). */
+  statusOf?: Partial<Record<ErrorCode, 409>>;
 }
 
 export interface InvalidExample {
@@ -142,7 +151,7 @@ export function ApiProblems(codes: ErrorCode[], options: ApiProblemsOptions = {}
   all.push('DATABASE_UNAVAILABLE', 'SERVICE_BUSY', 'INTERNAL_ERROR');
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of new Set(all)) {
-    const status = ERROR_STATUS[code];
+    const status = options.statusOf?.[code] ?? ERROR_STATUS[code];
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
   const decorators = [...byStatus].map(([status, statusCodes]) =>

@@ -15,7 +15,21 @@ export interface AccountState {
   readonly nextCreditDueAt: number | null;
   /** Sum of the account's pending scheduled credits (kept free under the balance limit). */
   readonly pendingCredits: number;
+  readonly status: AccountStatus;
+  /** ≥ 0: the balance may go down to −overdraftLimit. */
+  readonly overdraftLimit: number;
+  /** Null: no daily limit. */
+  readonly dailyDebitLimit: number | null;
+  /** Sum of the remaining amounts of the account's AUTHORIZED holds. */
+  readonly heldAmount: number;
+  /** The UTC day (days since the epoch) that `debitUsed` counts. */
+  readonly debitDay: number;
+  /** Debits booked (and holds authorized) on `debitDay` that count toward the daily limit. */
+  readonly debitUsed: number;
 }
+
+export const ACCOUNT_STATUSES = ['ACTIVE', 'FROZEN', 'CLOSED'] as const;
+export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
 
 /** A row a command adds to a table the ledger does not own (e.g. `payments`). */
 export interface LedgerRecord {
@@ -48,6 +62,25 @@ export interface OpenAccount {
   readonly currency: string;
   /** ≥ 0; a positive one is booked as a DEPOSIT entry. */
   readonly initialDeposit: number;
+  /** Default 0. */
+  readonly overdraftLimit?: number;
+  /** Default null: no daily limit. */
+  readonly dailyDebitLimit?: number | null;
+}
+
+/** Changes an account's limits; an absent field keeps its value (null clears the daily limit). */
+export interface UpdateAccount {
+  readonly kind: 'updateAccount';
+  readonly accountId: string;
+  readonly overdraftLimit?: number;
+  readonly dailyDebitLimit?: number | null;
+}
+
+/** Freezes, unfreezes or closes an account. */
+export interface ChangeStatus {
+  readonly kind: 'changeStatus';
+  readonly accountId: string;
+  readonly action: 'freeze' | 'unfreeze' | 'close';
 }
 
 export interface Deposit {
@@ -88,7 +121,15 @@ export interface Settle {
   readonly accountIds: readonly string[];
 }
 
-export type LedgerCommand = OpenAccount | Deposit | Withdrawal | Transfer | PaymentCommand | Settle;
+export type LedgerCommand =
+  | OpenAccount
+  | UpdateAccount
+  | ChangeStatus
+  | Deposit
+  | Withdrawal
+  | Transfer
+  | PaymentCommand
+  | Settle;
 
 export interface MovementResult {
   readonly transactionId: string;
@@ -98,6 +139,8 @@ export interface MovementResult {
 /** What each kind of command answers when accepted. */
 export interface ResultOf {
   openAccount: AccountState;
+  updateAccount: AccountState;
+  changeStatus: AccountState;
   deposit: MovementResult & { readonly balance: number };
   withdrawal: MovementResult & { readonly balance: number };
   transfer: MovementResult & { readonly sourceBalance: number; readonly targetBalance: number };

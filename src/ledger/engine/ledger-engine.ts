@@ -467,7 +467,7 @@ export class LedgerEngine implements OnApplicationShutdown {
 }
 
 function toStoredProblem(error: DomainException): StoredResponse {
-  const body = problem(error.code, error.detail, error.errors);
+  const body = problem(error.code, error.detail, error.errors, error.status);
   return { statusCode: body.status, body: JSON.stringify(body) };
 }
 

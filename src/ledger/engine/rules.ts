@@ -92,6 +92,94 @@ interface LineSpec {
   /** Signed. */
   amount: number;
   counterpartyAccountId?: string | null;
+  /**
+   * A debit of funds a hold already reserved (a capture): never refused for a frozen account
+   * or the daily limit, though it still counts toward the day's usage.
+   */
+  reserved?: boolean;
+}
+
+export const DAY_MS = 86_400_000;
+
+/** The UTC day of an epoch-ms time, as days since the epoch. */
+export function utcDay(timestamp: number): number {
+  return Math.floor(timestamp / DAY_MS);
+}
+
+/** The debits that count toward the account's daily limit on `day`. */
+export function debitUsedOn(account: AccountState, day: number): number {
+  return account.debitDay === day ? account.debitUsed : 0;
+}
+
+/** `balance + overdraftLimit − heldAmount`: what a new debit may take. */
+export function availableBalance(account: AccountState): number {
+  return account.balance + account.overdraftLimit - account.heldAmount;
+}
+
+/** Entry types that count toward the daily debit limit (API.md, "dailyDebitLimit"). */
+const DAILY_LIMITED: ReadonlySet<EntryType> = new Set(['WITHDRAWAL', 'TRANSFER_OUT', 'PAYMENT']);
+
+export function accountClosed(accountId: string, status?: 409): DomainException {
+  return new DomainException(
+    'ACCOUNT_CLOSED',
+    `Account ${accountId} is closed.`,
+    undefined,
+    status,
+  );
+}
+
+function insufficientFunds(account: AccountState, amount: number): DomainException {
+  const available = availableBalance(account);
+  const parts =
+    account.overdraftLimit === 0 && account.heldAmount === 0
+      ? ''
+      : ` available (balance ${account.balance}, overdraft limit ${account.overdraftLimit}, held ${account.heldAmount})`;
+  return new DomainException(
+    'INSUFFICIENT_FUNDS',
+    `Account ${account.accountId} has ${available}${parts}, needs ${amount}.`,
+  );
+}
+
+/**
+ * The checks a debit of `amount` must pass on its account before it is booked or reserved:
+ * status, available balance, daily limit. Returns the account with the debit counted toward
+ * the day's usage (the balance itself is the caller's).
+ */
+export function checkDebit(
+  account: AccountState,
+  amount: number,
+  timestamp: number,
+  options: { reserved?: boolean; dailyLimited: boolean },
+): Refused | AccountState {
+  if (account.status === 'CLOSED') return refuse(accountClosed(account.accountId));
+  if (!options.reserved) {
+    if (account.status === 'FROZEN') {
+      return refuse(
+        new DomainException(
+          'ACCOUNT_FROZEN',
+          `Account ${account.accountId} is frozen: it takes credits but no debits.`,
+        ),
+      );
+    }
+    if (amount > availableBalance(account)) return refuse(insufficientFunds(account, amount));
+  }
+  if (!options.dailyLimited) return account;
+  const day = utcDay(timestamp);
+  const used = debitUsedOn(account, day);
+  const limit = account.dailyDebitLimit;
+  if (!options.reserved && limit !== null && used + amount > limit) {
+    return refuse(
+      new DomainException(
+        'DAILY_LIMIT_EXCEEDED',
+        `Account ${account.accountId} may debit ${Math.max(0, limit - used)} more today (daily debit limit ${limit}, ${used} used); needs ${amount}.`,
+      ),
+    );
+  }
+  return { ...account, debitDay: day, debitUsed: used + amount };
+}
+
+function isRefused(value: Refused | AccountState): value is Refused {
+  return 'ok' in value;
 }
 
 interface Posted {
@@ -101,10 +189,10 @@ interface Posted {
 }
 
 /**
- * The balance rules every movement obeys, applied line by line: a debit may not take the
- * balance below 0 (INSUFFICIENT_FUNDS); a credit may not take the balance plus the credits
- * still owed to the account above 2^53−1 (BALANCE_LIMIT_EXCEEDED), so a scheduled credit can
- * always be booked.
+ * The balance rules every movement obeys, applied line by line: no line on a closed account
+ * (ACCOUNT_CLOSED); a debit must pass `checkDebit` (not frozen, at most the available balance,
+ * within the daily limit); a credit may not take the balance plus the credits still owed to the
+ * account above 2^53−1 (BALANCE_LIMIT_EXCEEDED), so a scheduled credit can always be booked.
  */
 export function post(
   lookup: AccountLookup,
@@ -114,17 +202,18 @@ export function post(
   const after = new Map<string, AccountState>();
   const lines: EntryLine[] = [];
   for (const spec of specs) {
-    const account = after.get(spec.accountId) ?? lookup(spec.accountId);
-    if (!account) return refuse(new AccountNotFoundException(spec.accountId));
+    const before = after.get(spec.accountId) ?? lookup(spec.accountId);
+    if (!before) return refuse(new AccountNotFoundException(spec.accountId));
+    if (before.status === 'CLOSED') return refuse(accountClosed(before.accountId));
+    const account =
+      spec.amount < 0
+        ? checkDebit(before, -spec.amount, context.timestamp, {
+            reserved: spec.reserved,
+            dailyLimited: DAILY_LIMITED.has(spec.type),
+          })
+        : before;
+    if (isRefused(account)) return account;
     const balance = account.balance + spec.amount;
-    if (balance < 0) {
-      return refuse(
-        new DomainException(
-          'INSUFFICIENT_FUNDS',
-          `Account ${account.accountId} has ${account.balance}, needs ${-spec.amount}.`,
-        ),
-      );
-    }
     if (spec.amount > 0 && balance + account.pendingCredits > MAX_BALANCE) {
       const pending = account.pendingCredits
         ? ` (${account.pendingCredits} more is already promised as cashback)`
@@ -181,7 +270,7 @@ function decideOpenAccount(
   lookup: AccountLookup,
   context: RuleContext,
 ): Decision<CommandResult<typeof command>> {
-  const { accountId, currency, initialDeposit } = command;
+  const { accountId, currency, initialDeposit, overdraftLimit, dailyDebitLimit } = command;
   if (lookup(accountId)) {
     return refuse(new DomainException('ACCOUNT_EXISTS', `Account ${accountId} already exists.`));
   }
@@ -193,6 +282,12 @@ function decideOpenAccount(
     lastEntryAt: context.timestamp,
     nextCreditDueAt: null,
     pendingCredits: 0,
+    status: 'ACTIVE',
+    overdraftLimit: overdraftLimit ?? 0,
+    dailyDebitLimit: dailyDebitLimit ?? null,
+    heldAmount: 0,
+    debitDay: 0,
+    debitUsed: 0,
   };
   const withOpened: AccountLookup = (id) => (id === accountId ? opened : lookup(id));
   const posted: Refused | Posted =
@@ -336,6 +431,71 @@ function decidePayment(
   };
 }
 
+/** An account's own change (limits, status): no entry, the new state is the result. */
+function changed(account: AccountState): Accepted<AccountState> {
+  return accepted({ accounts: [account], lines: [] }, () => account);
+}
+
+/**
+ * New limits. The overdraft limit may not go below what the account already uses of it, held
+ * amounts included (LIMIT_BELOW_USAGE: `availableBalance` would be negative). A daily limit
+ * below today's usage is accepted: it only stops further debits today.
+ */
+function decideUpdateAccount(
+  command: Extract<LedgerCommand, { kind: 'updateAccount' }>,
+  lookup: AccountLookup,
+): Decision<AccountState> {
+  const account = lookup(command.accountId);
+  if (!account) return refuse(new AccountNotFoundException(command.accountId));
+  if (account.status === 'CLOSED') return refuse(accountClosed(account.accountId, 409));
+  const next: AccountState = {
+    ...account,
+    overdraftLimit: command.overdraftLimit ?? account.overdraftLimit,
+    dailyDebitLimit:
+      command.dailyDebitLimit === undefined ? account.dailyDebitLimit : command.dailyDebitLimit,
+  };
+  const available = availableBalance(next);
+  if (available < 0) {
+    return refuse(
+      new DomainException(
+        'LIMIT_BELOW_USAGE',
+        `Account ${account.accountId} uses ${-(account.balance - account.heldAmount)} below zero (balance ${account.balance}, held ${account.heldAmount}): its overdraft limit cannot go below that.`,
+      ),
+    );
+  }
+  return changed(next);
+}
+
+/**
+ * Freeze and unfreeze are idempotent; a closed account stays closed (409 ACCOUNT_CLOSED). Close
+ * needs an empty account: balance 0, no AUTHORIZED hold, no cashback still pending.
+ */
+function decideChangeStatus(
+  command: Extract<LedgerCommand, { kind: 'changeStatus' }>,
+  lookup: AccountLookup,
+): Decision<AccountState> {
+  const account = lookup(command.accountId);
+  if (!account) return refuse(new AccountNotFoundException(command.accountId));
+  if (account.status === 'CLOSED') return refuse(accountClosed(account.accountId, 409));
+  if (command.action !== 'close') {
+    return changed({ ...account, status: command.action === 'freeze' ? 'FROZEN' : 'ACTIVE' });
+  }
+  const reasons = [
+    account.balance !== 0 && `its balance is ${account.balance}, not 0`,
+    account.heldAmount > 0 && `${account.heldAmount} is held by authorized holds`,
+    account.nextCreditDueAt !== null && `a cashback of ${account.pendingCredits} is still pending`,
+  ].filter((reason): reason is string => reason !== false);
+  if (reasons.length > 0) {
+    return refuse(
+      new DomainException(
+        'ACCOUNT_NOT_EMPTY',
+        `Account ${account.accountId} cannot be closed: ${reasons.join('; ')}.`,
+      ),
+    );
+  }
+  return changed({ ...account, status: 'CLOSED' });
+}
+
 /** Decides one command against the batch's state. */
 export function decide<C extends LedgerCommand>(
   command: C,
@@ -345,6 +505,10 @@ export function decide<C extends LedgerCommand>(
   switch (command.kind) {
     case 'openAccount':
       return decideOpenAccount(command, lookup, context) as Decision<CommandResult<C>>;
+    case 'updateAccount':
+      return decideUpdateAccount(command, lookup) as Decision<CommandResult<C>>;
+    case 'changeStatus':
+      return decideChangeStatus(command, lookup) as Decision<CommandResult<C>>;
     case 'deposit':
     case 'withdrawal':
       return decideSingle(command, lookup, context) as Decision<CommandResult<C>>;

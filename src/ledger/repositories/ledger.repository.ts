@@ -19,9 +19,16 @@ const POST_BATCH: PreparedStatement = {
   text: `WITH updated AS (
          UPDATE accounts AS a
             SET balance = v.balance, last_entry_at = v.last_entry_at,
-                next_credit_due_at = v.next_credit_due_at, pending_credits = v.pending_credits
-           FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])
-                AS v(account_id, balance, last_entry_at, next_credit_due_at, pending_credits)
+                next_credit_due_at = v.next_credit_due_at, pending_credits = v.pending_credits,
+                status = v.status, overdraft_limit = v.overdraft_limit,
+                daily_debit_limit = v.daily_debit_limit, held_amount = v.held_amount,
+                debit_day = v.debit_day, debit_used = v.debit_used
+           FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
+                       $14::text[], $15::bigint[], $16::bigint[], $17::bigint[], $18::int[],
+                       $19::bigint[])
+                AS v(account_id, balance, last_entry_at, next_credit_due_at, pending_credits,
+                     status, overdraft_limit, daily_debit_limit, held_amount, debit_day,
+                     debit_used)
           WHERE a.account_id = v.account_id
        ), inserted AS (
          INSERT INTO ledger_transactions
@@ -64,6 +71,12 @@ export class LedgerRepository {
       lines.map((l) => l.balanceAfter),
       lines.map((l) => l.counterpartyAccountId),
       lines.map((l) => l.paymentId),
+      accounts.map((a) => a.status),
+      accounts.map((a) => a.overdraftLimit),
+      accounts.map((a) => a.dailyDebitLimit),
+      accounts.map((a) => a.heldAmount),
+      accounts.map((a) => a.debitDay),
+      accounts.map((a) => a.debitUsed),
     ]);
     return rows[0]?.xact_id;
   }
