@@ -4,6 +4,7 @@ import { CreateIdempotencyKeys1763700000002 } from './1763700000002-CreateIdempo
 import { AddPendingCreditsToAccounts1763700000003 } from './1763700000003-AddPendingCreditsToAccounts';
 import { RenameCashbacksToScheduledCredits1763700000004 } from './1763700000004-RenameCashbacksToScheduledCredits';
 import { AddAccountControls1763700000005 } from './1763700000005-AddAccountControls';
+import { CreateHolds1763700000006 } from './1763700000006-CreateHolds';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the app, the tests (ts-jest)
@@ -16,4 +17,5 @@ export const MIGRATIONS = [
   AddPendingCreditsToAccounts1763700000003,
   RenameCashbacksToScheduledCredits1763700000004,
   AddAccountControls1763700000005,
+  CreateHolds1763700000006,
 ];

@@ -6,7 +6,8 @@ import { Page, PageQueryDto } from '../common/http/pagination';
 import { AccountsService } from './accounts.service';
 import { BalanceQueryDto } from './dto/account-params.dto';
 import { AccountDto, AccountPageDto, BalanceDto } from './dto/account.dto';
-import { EmptyBodyDto, UpdateAccountDto } from './dto/account-controls.dto';
+import { EmptyBodyDto } from '../common/http/empty-body.dto';
+import { UpdateAccountDto } from './dto/account-controls.dto';
 import { CreateAccountDto } from './dto/create-account.dto';
 
 /**

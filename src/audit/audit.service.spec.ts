@@ -5,6 +5,8 @@ const row = (over: Partial<AuditAccountRow> = {}): AuditAccountRow => ({
   accountId: 'acc-1',
   balance: '150',
   overdraftLimit: '0',
+  heldAmount: '0',
+  holdsSum: '0',
   ledgerSum: '150',
   lastBalanceAfter: '150',
   entries: '2',
@@ -40,6 +42,13 @@ describe('audit checks', () => {
     expect(checkAccount(row({ ...at, overdraftLimit: '50' }))).toBeUndefined();
     expect(checkAccount(row({ ...at, overdraftLimit: '49' }))?.detail).toBe(
       'balance -50 is below −overdraftLimit (49)',
+    );
+  });
+
+  it('names an account whose heldAmount is not the sum of its authorized holds', () => {
+    expect(checkAccount(row({ heldAmount: '30', holdsSum: '30' }))).toBeUndefined();
+    expect(checkAccount(row({ heldAmount: '30', holdsSum: '20' }))?.detail).toBe(
+      'heldAmount 30 differs from its AUTHORIZED holds, 20',
     );
   });
 

@@ -65,4 +65,16 @@ export class Account {
   /** Debits counted toward the daily limit on `debitDay`. */
   @Column({ name: 'debit_used', type: 'bigint', transformer: bigintTransformer })
   debitUsed!: number;
+
+  /**
+   * A lower bound of the earliest expiry of the account's AUTHORIZED holds (NULL: none). A batch
+   * that sees it passed expires what is due on the locked row before deciding anything.
+   */
+  @Column({
+    name: 'next_hold_expires_at',
+    type: 'bigint',
+    nullable: true,
+    transformer: bigintTransformer,
+  })
+  nextHoldExpiresAt!: number | null;
 }

@@ -15,5 +15,6 @@ import { PaymentsService } from './payments.service';
   imports: [TypeOrmModule.forFeature([Payment]), LedgerModule],
   controllers: [PaymentsController],
   providers: [PaymentsService, PaymentsRepository],
+  exports: [PaymentsService],
 })
 export class PaymentsModule {}

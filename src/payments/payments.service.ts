@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainException } from '../common/errors/domain.exception';
 import { AppConfig } from '../config/app-config';
+import type { PaymentCommand, PaymentFacts } from '../ledger/engine/commands';
 import { LedgerEngine } from '../ledger/engine/ledger-engine';
 import { AccountsRepository } from '../ledger/repositories/accounts.repository';
 import { ScheduledCreditsRepository } from '../ledger/repositories/scheduled-credits.repository';
@@ -38,6 +39,35 @@ export class PaymentsService {
       kind: 'payment' as const,
       accountId,
       amount,
+      ...this.charge(accountId, amount),
+    };
+    return this.engine.submit(command, (r) => ({
+      ...PaymentsService.present(r),
+      balance: r.balance,
+    }));
+  }
+
+  /** A new payment as the ledger's facts describe it, IN_PROGRESS. */
+  static present(this: void, facts: PaymentFacts): PaymentDto {
+    return {
+      paymentId: facts.paymentId,
+      transactionId: facts.transactionId,
+      accountId: facts.accountId,
+      amount: facts.amount,
+      cashbackAmount: facts.creditAmount,
+      cashbackDueAt: facts.creditDueAt,
+      status: 'IN_PROGRESS' as const,
+      timestamp: facts.timestamp,
+    };
+  }
+
+  /**
+   * What a payment of `amount` from the account adds to its debit: the cashback credit to
+   * schedule and the `payments` row, built from the decided facts. Used by POST /payments and
+   * by the capture of a hold without a target (a payment on the captured amount).
+   */
+  charge(accountId: string, amount: number): Pick<PaymentCommand, 'credit' | 'record'> {
+    return {
       credit: {
         amount: cashbackAmount(amount, this.rateBps),
         delayMs: this.delayMs,
@@ -62,17 +92,6 @@ export class PaymentsService {
         } satisfies Payment,
       }),
     };
-    return this.engine.submit(command, (r) => ({
-      paymentId: r.paymentId,
-      transactionId: r.transactionId,
-      accountId,
-      amount,
-      cashbackAmount: r.creditAmount,
-      cashbackDueAt: r.creditDueAt,
-      status: 'IN_PROGRESS' as const,
-      timestamp: r.timestamp,
-      balance: r.balance,
-    }));
   }
 
   /**

@@ -51,6 +51,12 @@ export async function ledgerViolations(db: SqlTarget): Promise<string[]> {
     SELECT account_id, 'held_amount above what the account has' FROM accounts
      WHERE balance + overdraft_limit - held_amount < 0
     UNION ALL
+    SELECT a.account_id, 'held_amount ' || a.held_amount || ' <> authorized holds ' || COALESCE(h.held, 0)
+      FROM accounts a
+      LEFT JOIN (SELECT account_id, SUM(amount) AS held FROM holds
+                  WHERE status = 'AUTHORIZED' GROUP BY 1) h USING (account_id)
+     WHERE a.held_amount <> COALESCE(h.held, 0)
+    UNION ALL
     SELECT a.account_id, 'pending_credits ' || a.pending_credits || ' <> owed ' || COALESCE(c.owed, 0)
       FROM accounts a
       LEFT JOIN (SELECT account_id, SUM(amount) AS owed FROM scheduled_credits

@@ -55,6 +55,3 @@ export class UpdateAccountDto {
   @DailyDebitLimit()
   dailyDebitLimit?: number | null;
 }
-
-/** The body of freeze, unfreeze and close: `{}` or none. */
-export class EmptyBodyDto {}

@@ -53,6 +53,10 @@ const EXAMPLE_DETAIL: Record<Exclude<ErrorCode, 'VALIDATION_FAILED'>, string> = 
   PAYMENT_NOT_FOUND: 'Payment payment404 does not exist.',
   TRANSACTION_NOT_FOUND: 'Transaction 00000000-0000-0000-0000-000000000000 does not exist.',
   ACCOUNT_EXISTS: 'Account acc-alice already exists.',
+  HOLD_NOT_FOUND: 'Hold hold_00000000000000000000000000000000 does not exist.',
+  HOLD_NOT_ACTIVE: 'Hold hold_0b8e6f3a8a4e4a539d7c2f3b1c9e5a10 is CAPTURED, not AUTHORIZED.',
+  CAPTURE_EXCEEDS_HOLD:
+    'Hold hold_0b8e6f3a8a4e4a539d7c2f3b1c9e5a10 reserves 3000; 3001 cannot be captured.',
   IDEMPOTENCY_KEY_IN_PROGRESS: 'A request with this Idempotency-Key is still being processed.',
   PAYLOAD_TOO_LARGE: 'The request body is larger than 1 MB.',
   URI_TOO_LONG: 'The request URL is too long.',

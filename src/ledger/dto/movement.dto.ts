@@ -11,7 +11,7 @@ const AMOUNT_DOC = {
 } as const;
 
 /** Amount rules shared by every movement: an integer 1 … 10^15, never a string or a fraction. */
-function Amount(): PropertyDecorator {
+export function Amount(): PropertyDecorator {
   return (target, key) => {
     IsInt({ message: 'amount must be an integer number of minor units' })(target, key);
     Min(MIN_AMOUNT, { message: `amount must be at least ${MIN_AMOUNT}` })(target, key);

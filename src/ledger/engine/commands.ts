@@ -26,6 +26,27 @@ export interface AccountState {
   readonly debitDay: number;
   /** Debits booked (and holds authorized) on `debitDay` that count toward the daily limit. */
   readonly debitUsed: number;
+  /** A lower bound of the earliest expiry of the account's AUTHORIZED holds, or null. */
+  readonly nextHoldExpiresAt: number | null;
+}
+
+export const HOLD_STATUSES = ['AUTHORIZED', 'CAPTURED', 'VOIDED', 'EXPIRED'] as const;
+export type HoldStatus = (typeof HOLD_STATUSES)[number];
+
+/** A hold as the rules see it: read (and locked) after its accounts, or created in the batch. */
+export interface HoldState {
+  readonly holdId: string;
+  readonly accountId: string;
+  readonly targetAccountId: string | null;
+  readonly amount: number;
+  readonly status: HoldStatus;
+  readonly expiresAt: number;
+  readonly createdAt: number;
+  readonly capturedAmount: number;
+  readonly captureMovementId: string | null;
+  readonly capturePaymentId: string | null;
+  readonly captureTimestamp: number | null;
+  readonly resolvedAt: number | null;
 }
 
 export const ACCOUNT_STATUSES = ['ACTIVE', 'FROZEN', 'CLOSED'] as const;
@@ -115,6 +136,36 @@ export interface PaymentCommand {
   readonly record: (facts: PaymentFacts) => LedgerRecord;
 }
 
+/** Reserves `amount` on the account until a capture, a void or `expiresInMs` later. */
+export interface AuthorizeHold {
+  readonly kind: 'authorizeHold';
+  readonly accountId: string;
+  /** Null: the capture is a payment; else a transfer to this account. */
+  readonly targetAccountId: string | null;
+  readonly amount: number;
+  readonly expiresInMs: number;
+}
+
+/**
+ * Moves `amount` (≤ the hold's) of a hold's reserved funds and releases the rest. `accountIds`
+ * are the hold's own (its account and target), read by the submitter: the engine locks them,
+ * then the hold row.
+ */
+export interface CaptureHold {
+  readonly kind: 'captureHold';
+  readonly holdId: string;
+  readonly accountIds: readonly string[];
+  readonly amount: number;
+  /** For a hold without a target: the payment the capture makes, as POST /payments would. */
+  readonly payment?: Pick<PaymentCommand, 'credit' | 'record'>;
+}
+
+export interface VoidHold {
+  readonly kind: 'voidHold';
+  readonly holdId: string;
+  readonly accountIds: readonly string[];
+}
+
 /** Locks the accounts so that credits already due on them are booked (settle-on-touch). */
 export interface Settle {
   readonly kind: 'settle';
@@ -129,6 +180,9 @@ export type LedgerCommand =
   | Withdrawal
   | Transfer
   | PaymentCommand
+  | AuthorizeHold
+  | CaptureHold
+  | VoidHold
   | Settle;
 
 export interface MovementResult {
@@ -145,6 +199,17 @@ export interface ResultOf {
   withdrawal: MovementResult & { readonly balance: number };
   transfer: MovementResult & { readonly sourceBalance: number; readonly targetBalance: number };
   payment: PaymentFacts & { readonly balance: number };
+  authorizeHold: HoldState;
+  captureHold: {
+    readonly hold: HoldState;
+    readonly transactionId: string;
+    readonly timestamp: number;
+    readonly balance: number;
+    readonly paymentId: string | null;
+    /** For a payment capture: the payment's facts (to answer as POST /payments would). */
+    readonly payment: PaymentFacts | null;
+  };
+  voidHold: HoldState;
   settle: Record<string, never>;
 }
 

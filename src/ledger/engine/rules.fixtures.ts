@@ -22,6 +22,7 @@ export function account(accountId: string, overrides: Partial<AccountState> = {}
     heldAmount: 0,
     debitDay: 0,
     debitUsed: 0,
+    nextHoldExpiresAt: null,
     ...overrides,
   };
 }

@@ -3,6 +3,9 @@ import { MAX_BALANCE } from '../../common/money';
 import type { EntryType } from '../ledger-entry.entity';
 import type {
   AccountState,
+  CreditToSchedule,
+  HoldState,
+  PaymentFacts,
   CommandResult,
   EntryLine,
   LedgerCommand,
@@ -30,6 +33,9 @@ export interface RuleContext {
 /** The accounts a command reads, looked up in the batch's evolving state. */
 export type AccountLookup = (accountId: string) => AccountState | undefined;
 
+/** The holds a command reads (locked after its accounts), in the batch's evolving state. */
+export type HoldLookup = (holdId: string) => HoldState | undefined;
+
 export interface Refused {
   readonly ok: false;
   readonly error: DomainException;
@@ -40,6 +46,8 @@ export interface Effects<R> {
   readonly lines: readonly EntryLine[];
   readonly credits: readonly NewCredit[];
   readonly records: readonly LedgerRecord[];
+  /** Holds the command creates or changes, as they are to be written. */
+  readonly holds?: readonly HoldState[];
   readonly result: R;
 }
 
@@ -49,6 +57,8 @@ export interface Accepted<R> {
   readonly accounts: readonly AccountState[];
   /** An account this command opens (inserted before any entry is written). */
   readonly opened?: AccountState;
+  /** Holds as the command leaves them (later commands of the batch see these). */
+  readonly holds?: readonly HoldState[];
   /** The command needs a payment id (drawn only for accepted payments). */
   readonly needsPaymentId: boolean;
   readonly finish: (paymentId: string | undefined) => Effects<R>;
@@ -63,6 +73,13 @@ export function accountsOf(command: LedgerCommand): readonly string[] {
       return [command.sourceAccountId, command.targetAccountId];
     case 'settle':
       return command.accountIds;
+    case 'captureHold':
+    case 'voidHold':
+      return command.accountIds;
+    case 'authorizeHold':
+      return command.targetAccountId === null
+        ? [command.accountId]
+        : [command.accountId, command.targetAccountId];
     default:
       return [command.accountId];
   }
@@ -288,6 +305,7 @@ function decideOpenAccount(
     heldAmount: 0,
     debitDay: 0,
     debitUsed: 0,
+    nextHoldExpiresAt: null,
   };
   const withOpened: AccountLookup = (id) => (id === accountId ? opened : lookup(id));
   const posted: Refused | Posted =
@@ -390,44 +408,70 @@ function decidePayment(
   if (missing) return missing;
   const posted = post(lookup, [{ accountId, type: 'PAYMENT', amount: -amount }], context);
   if (!('lines' in posted)) return posted;
-  const dueAt = context.timestamp + credit.delayMs;
-  const debited = posted.accounts[0];
-  const account: AccountState = {
-    ...debited,
-    pendingCredits: debited.pendingCredits + credit.amount,
-    nextCreditDueAt:
-      debited.nextCreditDueAt === null ? dueAt : Math.min(debited.nextCreditDueAt, dueAt),
-  };
+  const account = withCredit(posted.accounts[0], credit, context.timestamp);
   return {
     ok: true,
     accounts: [account],
     needsPaymentId: true,
     finish: (paymentId) => {
-      if (paymentId === undefined) throw new Error('a payment is finished with its payment id');
-      const facts = {
-        paymentId,
-        transactionId: context.movementId,
-        accountId,
-        amount,
-        creditAmount: credit.amount,
-        creditDueAt: dueAt,
-        timestamp: context.timestamp,
-      };
-      return {
-        lines: posted.lines.map((line) => ({ ...line, paymentId })),
-        credits: [
-          {
-            reference: paymentId,
-            accountId,
-            amount: credit.amount,
-            dueAt,
-            entryType: credit.entryType,
-          },
-        ],
-        records: [command.record(facts)],
-        result: { ...facts, balance: account.balance },
-      };
+      const effects = paymentEffects(command, posted.lines, paymentId, context);
+      return { ...effects, result: { ...effects.facts, balance: account.balance } };
     },
+  };
+}
+
+/** The account with a payment's credit reserved under the balance limit and scheduled. */
+function withCredit(
+  account: AccountState,
+  credit: CreditToSchedule,
+  timestamp: number,
+): AccountState {
+  const dueAt = timestamp + credit.delayMs;
+  return {
+    ...account,
+    pendingCredits: account.pendingCredits + credit.amount,
+    nextCreditDueAt:
+      account.nextCreditDueAt === null ? dueAt : Math.min(account.nextCreditDueAt, dueAt),
+  };
+}
+
+/** A payment's lines, credit and record, once its payment id is drawn. */
+function paymentEffects(
+  payment: { accountId: string; amount: number; credit: CreditToSchedule } & Pick<
+    Extract<LedgerCommand, { kind: 'payment' }>,
+    'record'
+  >,
+  lines: readonly EntryLine[],
+  paymentId: string | undefined,
+  context: RuleContext,
+): Omit<Effects<never>, 'result'> & { facts: PaymentFacts } {
+  if (paymentId === undefined) throw new Error('a payment is finished with its payment id');
+  const { accountId, amount, credit } = payment;
+  const dueAt = context.timestamp + credit.delayMs;
+  const facts: PaymentFacts = {
+    paymentId,
+    transactionId: context.movementId,
+    accountId,
+    amount,
+    creditAmount: credit.amount,
+    creditDueAt: dueAt,
+    timestamp: context.timestamp,
+  };
+  return {
+    facts,
+    lines: lines.map((line) =>
+      line.accountId === accountId && line.type === 'PAYMENT' ? { ...line, paymentId } : line,
+    ),
+    credits: [
+      {
+        reference: paymentId,
+        accountId,
+        amount: credit.amount,
+        dueAt,
+        entryType: credit.entryType,
+      },
+    ],
+    records: [payment.record(facts)],
   };
 }
 
@@ -501,8 +545,15 @@ export function decide<C extends LedgerCommand>(
   command: C,
   lookup: AccountLookup,
   context: RuleContext,
+  holds: HoldLookup = () => undefined,
 ): Decision<CommandResult<C>> {
   switch (command.kind) {
+    case 'authorizeHold':
+      return decideAuthorizeHold(command, lookup, context) as Decision<CommandResult<C>>;
+    case 'captureHold':
+      return decideCaptureHold(command, lookup, holds, context) as Decision<CommandResult<C>>;
+    case 'voidHold':
+      return decideVoidHold(command, lookup, holds, context) as Decision<CommandResult<C>>;
     case 'openAccount':
       return decideOpenAccount(command, lookup, context) as Decision<CommandResult<C>>;
     case 'updateAccount':
@@ -560,4 +611,257 @@ export function settleCredits(
     account: { ...account, balance, pendingCredits: pending, lastEntryAt, nextCreditDueAt: next },
     lines,
   };
+}
+
+/** The hold id of the hold a command creates: derived from its movement id (unique). */
+export function holdIdOf(movementId: string): string {
+  return `hold_${movementId.replace(/-/g, '')}`;
+}
+
+/**
+ * A new hold reserves its amount: it must pass every check of a debit (status, available
+ * balance, daily limit, where it counts from now on) and raises `heldAmount`, which lowers
+ * `availableBalance`. It books no entry. A hold to a target checks the target now (exists,
+ * not the same account, same currency, not closed), as the capture will move money there.
+ */
+function decideAuthorizeHold(
+  command: Extract<LedgerCommand, { kind: 'authorizeHold' }>,
+  lookup: AccountLookup,
+  context: RuleContext,
+): Decision<HoldState> {
+  const { accountId, targetAccountId, amount } = command;
+  const account = lookup(accountId);
+  if (!account) return refuse(new AccountNotFoundException(accountId));
+  if (targetAccountId !== null) {
+    if (targetAccountId === accountId) {
+      return refuse(
+        new DomainException('SAME_ACCOUNT', `The hold's account and target are both ${accountId}.`),
+      );
+    }
+    const target = lookup(targetAccountId);
+    if (!target) return refuse(new AccountNotFoundException(targetAccountId));
+    if (target.currency !== account.currency) {
+      return refuse(
+        new DomainException(
+          'CURRENCY_MISMATCH',
+          `Account ${accountId} holds ${account.currency} but ${targetAccountId} holds ${target.currency}.`,
+        ),
+      );
+    }
+    if (target.status === 'CLOSED') return refuse(accountClosed(targetAccountId));
+  }
+  const checked = checkDebit(account, amount, context.timestamp, { dailyLimited: true });
+  if (isRefused(checked)) return checked;
+  const expiresAt = context.timestamp + command.expiresInMs;
+  const hold: HoldState = {
+    holdId: holdIdOf(context.movementId),
+    accountId,
+    targetAccountId,
+    amount,
+    status: 'AUTHORIZED',
+    expiresAt,
+    createdAt: context.timestamp,
+    capturedAmount: 0,
+    captureMovementId: null,
+    capturePaymentId: null,
+    captureTimestamp: null,
+    resolvedAt: null,
+  };
+  const next: AccountState = {
+    ...checked,
+    heldAmount: checked.heldAmount + amount,
+    nextHoldExpiresAt:
+      checked.nextHoldExpiresAt === null
+        ? expiresAt
+        : Math.min(checked.nextHoldExpiresAt, expiresAt),
+  };
+  const effects: Effects<HoldState> = {
+    lines: [],
+    credits: [],
+    records: [],
+    holds: [hold],
+    result: hold,
+  };
+  return {
+    ok: true,
+    accounts: [next],
+    holds: [hold],
+    needsPaymentId: false,
+    finish: () => effects,
+  };
+}
+
+/**
+ * The account with a hold's amount released: out of `heldAmount`, and out of the day's debit
+ * usage when the hold was authorized on the day that usage counts (a hold counts toward the
+ * daily limit only while it is AUTHORIZED).
+ */
+export function releaseHold(account: AccountState, hold: HoldState): AccountState {
+  return {
+    ...account,
+    heldAmount: account.heldAmount - hold.amount,
+    debitUsed:
+      account.debitDay === utcDay(hold.createdAt)
+        ? account.debitUsed - hold.amount
+        : account.debitUsed,
+  };
+}
+
+/** The hold a capture or a void acts on: it must exist and still be AUTHORIZED. */
+function activeHold(holds: HoldLookup, holdId: string): Refused | HoldState {
+  const hold = holds(holdId);
+  if (!hold) return refuse(new DomainException('HOLD_NOT_FOUND', `Hold ${holdId} does not exist.`));
+  if (hold.status !== 'AUTHORIZED') {
+    return refuse(
+      new DomainException('HOLD_NOT_ACTIVE', `Hold ${holdId} is ${hold.status}, not AUTHORIZED.`),
+    );
+  }
+  return hold;
+}
+
+function isHold(value: Refused | HoldState): value is HoldState {
+  return !('ok' in value);
+}
+
+/**
+ * Captures a hold: releases its whole amount, then books the captured part (≤ the hold) as a
+ * payment (no target: a PAYMENT entry, a payment id and its cashback, exactly as POST
+ * /payments) or a transfer to its target. The debit uses the funds the hold reserved: it is
+ * never refused for funds, the daily limit or a freeze, though it counts toward the day's
+ * usage. The target side obeys the usual credit rules (closed, balance limit).
+ */
+function decideCaptureHold(
+  command: Extract<LedgerCommand, { kind: 'captureHold' }>,
+  lookup: AccountLookup,
+  holds: HoldLookup,
+  context: RuleContext,
+): Decision<CommandResult<typeof command>> {
+  const hold = activeHold(holds, command.holdId);
+  if (!isHold(hold)) return hold;
+  const { amount } = command;
+  if (amount > hold.amount) {
+    return refuse(
+      new DomainException(
+        'CAPTURE_EXCEEDS_HOLD',
+        `Hold ${hold.holdId} reserves ${hold.amount}; ${amount} cannot be captured.`,
+      ),
+    );
+  }
+  const account = lookup(hold.accountId);
+  if (!account) return refuse(new AccountNotFoundException(hold.accountId));
+  const released = releaseHold(account, hold);
+  const withReleased: AccountLookup = (id) => (id === hold.accountId ? released : lookup(id));
+  const target = hold.targetAccountId;
+  const specs: LineSpec[] =
+    target === null
+      ? [{ accountId: hold.accountId, type: 'PAYMENT', amount: -amount, reserved: true }]
+      : [
+          {
+            accountId: hold.accountId,
+            type: 'TRANSFER_OUT',
+            amount: -amount,
+            counterpartyAccountId: target,
+            reserved: true,
+          },
+          { accountId: target, type: 'TRANSFER_IN', amount, counterpartyAccountId: hold.accountId },
+        ];
+  const posted = post(withReleased, specs, context);
+  if (!('lines' in posted)) return posted;
+  const payment = target === null ? command.payment : undefined;
+  if (target === null && !payment)
+    throw new Error('the capture of a payment hold needs its payment');
+  const accounts = posted.accounts.map((a) =>
+    payment && a.accountId === hold.accountId
+      ? withCredit(a, payment.credit, context.timestamp)
+      : a,
+  );
+  const captured = (paymentId: string | null): HoldState => ({
+    ...hold,
+    status: 'CAPTURED',
+    capturedAmount: amount,
+    captureMovementId: context.movementId,
+    capturePaymentId: paymentId,
+    captureTimestamp: context.timestamp,
+    resolvedAt: context.timestamp,
+  });
+  const balance = accounts.find((a) => a.accountId === hold.accountId)!.balance;
+  return {
+    ok: true,
+    accounts,
+    holds: [captured(null)],
+    needsPaymentId: payment !== undefined,
+    finish: (paymentId) => {
+      const base = { transactionId: context.movementId, timestamp: context.timestamp, balance };
+      if (!payment) {
+        const done = captured(null);
+        return {
+          lines: posted.lines,
+          credits: [],
+          records: [],
+          holds: [done],
+          result: { ...base, hold: done, paymentId: null, payment: null },
+        };
+      }
+      const effects = paymentEffects(
+        { accountId: hold.accountId, amount, ...payment },
+        posted.lines,
+        paymentId,
+        context,
+      );
+      const done = captured(effects.facts.paymentId);
+      return {
+        lines: effects.lines,
+        credits: effects.credits,
+        records: effects.records,
+        holds: [done],
+        result: { ...base, hold: done, paymentId: done.capturePaymentId, payment: effects.facts },
+      };
+    },
+  };
+}
+
+/** Voids a hold: its whole amount is released; nothing is booked. */
+function decideVoidHold(
+  command: Extract<LedgerCommand, { kind: 'voidHold' }>,
+  lookup: AccountLookup,
+  holds: HoldLookup,
+  context: RuleContext,
+): Decision<HoldState> {
+  const hold = activeHold(holds, command.holdId);
+  if (!isHold(hold)) return hold;
+  const account = lookup(hold.accountId);
+  if (!account) return refuse(new AccountNotFoundException(hold.accountId));
+  const voided: HoldState = { ...hold, status: 'VOIDED', resolvedAt: context.timestamp };
+  const effects: Effects<HoldState> = {
+    lines: [],
+    credits: [],
+    records: [],
+    holds: [voided],
+    result: voided,
+  };
+  return {
+    ok: true,
+    accounts: [releaseHold(account, hold)],
+    holds: [voided],
+    needsPaymentId: false,
+    finish: () => effects,
+  };
+}
+
+/**
+ * Expires an account's AUTHORIZED holds whose time has come (`due`, read under its lock):
+ * each is EXPIRED as of its `expiresAt` and its amount released. `next` is the earliest expiry
+ * of the account's holds still AUTHORIZED after.
+ */
+export function expireHolds(
+  account: AccountState,
+  due: readonly HoldState[],
+  next: number | null,
+): { account: AccountState; holds: HoldState[] } {
+  let state = account;
+  const holds = due.map((hold): HoldState => {
+    state = releaseHold(state, hold);
+    return { ...hold, status: 'EXPIRED', resolvedAt: hold.expiresAt };
+  });
+  return { account: { ...state, nextHoldExpiresAt: next }, holds };
 }

@@ -22,13 +22,14 @@ const POST_BATCH: PreparedStatement = {
                 next_credit_due_at = v.next_credit_due_at, pending_credits = v.pending_credits,
                 status = v.status, overdraft_limit = v.overdraft_limit,
                 daily_debit_limit = v.daily_debit_limit, held_amount = v.held_amount,
-                debit_day = v.debit_day, debit_used = v.debit_used
+                debit_day = v.debit_day, debit_used = v.debit_used,
+                next_hold_expires_at = v.next_hold_expires_at
            FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
                        $14::text[], $15::bigint[], $16::bigint[], $17::bigint[], $18::int[],
-                       $19::bigint[])
+                       $19::bigint[], $20::bigint[])
                 AS v(account_id, balance, last_entry_at, next_credit_due_at, pending_credits,
                      status, overdraft_limit, daily_debit_limit, held_amount, debit_day,
-                     debit_used)
+                     debit_used, next_hold_expires_at)
           WHERE a.account_id = v.account_id
        ), inserted AS (
          INSERT INTO ledger_transactions
@@ -77,6 +78,7 @@ export class LedgerRepository {
       accounts.map((a) => a.heldAmount),
       accounts.map((a) => a.debitDay),
       accounts.map((a) => a.debitUsed),
+      accounts.map((a) => a.nextHoldExpiresAt),
     ]);
     return rows[0]?.xact_id;
   }
