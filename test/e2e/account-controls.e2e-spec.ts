@@ -1,7 +1,6 @@
 import request from 'supertest';
 import { accountId, balanceOf, createAccount, pay } from '../support/factories';
-import { expectLedgerConsistent } from '../support/ledger-invariants';
-import { createTestApp, ManualClock, TestApp } from '../support/test-app';
+import { ManualClock, TestApp, useLedgerTestApp } from '../support/test-app';
 
 /** API.md v1.1, "Accounts gain controls": overdraft, daily debit limit, freeze, close. */
 
@@ -10,18 +9,10 @@ const DAY_MS = 86_400_000;
 describe('account controls', () => {
   // 10:00 UTC of some day, so a test can cross midnight on purpose.
   const clock = new ManualClock(Math.floor(Date.now() / DAY_MS) * DAY_MS + 10 * 3_600_000);
+  const app = useLedgerTestApp(clock);
   let t: TestApp;
+  beforeAll(() => (t = app()));
   const http = () => request(t.app.getHttpServer());
-
-  beforeAll(async () => {
-    t = await createTestApp({ clock, env: { CASHBACK_WORKER_INTERVAL_MS: '3600000' } });
-  });
-  afterEach(async () => {
-    await expectLedgerConsistent(t);
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
 
   const withdraw = (id: string, amount: number) =>
     http().post('/withdrawals').send({ accountId: id, amount });

@@ -1,8 +1,7 @@
 import request from 'supertest';
 import { balanceOf, createAccount } from '../support/factories';
 import { worker } from '../support/cashback-worker';
-import { expectLedgerConsistent } from '../support/ledger-invariants';
-import { createTestApp, ManualClock, TestApp } from '../support/test-app';
+import { createTestApp, ManualClock, TestApp, useLedgerTestApp } from '../support/test-app';
 
 /** API.md v1.1, "Holds (two-phase movements)". */
 
@@ -25,18 +24,10 @@ interface HoldBody {
 
 describe('holds', () => {
   const clock = new ManualClock(Date.UTC(2026, 5, 1, 10));
+  const app = useLedgerTestApp(clock);
   let t: TestApp;
+  beforeAll(() => (t = app()));
   const http = () => request(t.app.getHttpServer());
-
-  beforeAll(async () => {
-    t = await createTestApp({ clock, env: { CASHBACK_WORKER_INTERVAL_MS: '3600000' } });
-  });
-  afterEach(async () => {
-    await expectLedgerConsistent(t);
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
 
   const authorize = (body: Record<string, unknown>) => http().post('/holds').send(body);
   const hold = async (body: Record<string, unknown>): Promise<HoldBody> =>
