@@ -10,7 +10,7 @@ import {
 } from '@nestjs/swagger';
 import { ERROR_STATUS, ErrorCode, FieldError } from '../errors/error-codes';
 import { PROBLEM_CONTENT_TYPE } from '../errors/problem';
-import { IDEMPOTENCY_KEY_HEADER } from '../../idempotency/idempotency-headers';
+import { IDEMPOTENCY_KEY_HEADER } from './idempotency-headers';
 
 export class FieldErrorDto {
   @ApiProperty({ example: 'amount' })
