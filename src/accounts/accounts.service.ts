@@ -32,6 +32,7 @@ export class AccountsService {
       accountId: dto.accountId ?? `acc_${randomUUID().replace(/-/g, '')}`,
       currency: dto.currency ?? DEFAULT_CURRENCY,
       initialDeposit: dto.initialDeposit ?? 0,
+      resource: AccountDto.from,
     };
     return this.engine.submit(command, AccountDto.from);
   }

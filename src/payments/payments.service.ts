@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainException } from '../common/errors/domain.exception';
 import { AppConfig } from '../config/app-config';
+import type { PaymentFacts } from '../ledger/engine/commands';
 import { LedgerEngine } from '../ledger/engine/ledger-engine';
 import { AccountsRepository } from '../ledger/repositories/accounts.repository';
 import { ScheduledCreditsRepository } from '../ledger/repositories/scheduled-credits.repository';
@@ -43,34 +44,14 @@ export class PaymentsService {
         delayMs: this.delayMs,
         entryType: 'CASHBACK' as const,
       },
-      record: (facts: {
-        paymentId: string;
-        transactionId: string;
-        creditAmount: number;
-        creditDueAt: number;
-        timestamp: number;
-      }) => ({
+      record: (facts: PaymentFacts) => ({
         entity: Payment,
-        values: {
-          paymentId: facts.paymentId,
-          movementId: facts.transactionId,
-          accountId,
-          amount,
-          cashbackAmount: facts.creditAmount,
-          cashbackDueAt: facts.creditDueAt,
-          timestamp: facts.timestamp,
-        } satisfies Payment,
+        values: { ...paymentRow(facts) } satisfies Payment,
       }),
+      resource: (facts: PaymentFacts) => PaymentDto.from(paymentRow(facts), 'IN_PROGRESS'),
     };
     return this.engine.submit(command, (r) => ({
-      paymentId: r.paymentId,
-      transactionId: r.transactionId,
-      accountId,
-      amount,
-      cashbackAmount: r.creditAmount,
-      cashbackDueAt: r.creditDueAt,
-      status: 'IN_PROGRESS' as const,
-      timestamp: r.timestamp,
+      ...PaymentDto.from(paymentRow(r), 'IN_PROGRESS'),
       balance: r.balance,
     }));
   }
@@ -90,15 +71,19 @@ export class PaymentsService {
     const account = await this.accounts.findById(payment.accountId);
     if (account) await this.engine.settleBeforeRead(account);
     const credit = await this.credits.findByReference(paymentId);
-    return {
-      paymentId: payment.paymentId,
-      transactionId: payment.movementId,
-      accountId: payment.accountId,
-      amount: payment.amount,
-      cashbackAmount: payment.cashbackAmount,
-      cashbackDueAt: payment.cashbackDueAt,
-      status: paymentStatus({ settledAt: credit?.settledAt ?? null }),
-      timestamp: payment.timestamp,
-    };
+    return PaymentDto.from(payment, paymentStatus({ settledAt: credit?.settledAt ?? null }));
   }
+}
+
+/** The `payments` row of a decided payment. */
+function paymentRow(facts: PaymentFacts): Payment {
+  return {
+    paymentId: facts.paymentId,
+    movementId: facts.transactionId,
+    accountId: facts.accountId,
+    amount: facts.amount,
+    cashbackAmount: facts.creditAmount,
+    cashbackDueAt: facts.creditDueAt,
+    timestamp: facts.timestamp,
+  };
 }

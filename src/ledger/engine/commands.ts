@@ -48,6 +48,8 @@ export interface OpenAccount {
   readonly currency: string;
   /** ≥ 0; a positive one is booked as a DEPOSIT entry. */
   readonly initialDeposit: number;
+  /** Pure: the public Account (as GET /accounts/{id} shows it), the `account.created` data. */
+  readonly resource: (account: AccountState) => unknown;
 }
 
 export interface Deposit {
@@ -80,6 +82,8 @@ export interface PaymentCommand {
   readonly credit: CreditToSchedule;
   /** Pure: the submitter's own row for the payment, built from the decided facts. */
   readonly record: (facts: PaymentFacts) => LedgerRecord;
+  /** Pure: the public Payment (as GET /payments/{id} shows it), the `payment.created` data. */
+  readonly resource: (facts: PaymentFacts) => unknown;
 }
 
 /** Locks the accounts so that credits already due on them are booked (settle-on-touch). */
@@ -135,4 +139,19 @@ export interface PendingCredit {
   readonly amount: number;
   readonly dueAt: number;
   readonly entryType: 'CASHBACK';
+}
+
+/**
+ * An event a command reports, written to the outbox (`events`) in the batch's transaction, so
+ * it exists iff the change committed. `transaction.posted` needs no draft: every movement's is
+ * written from its inserted entries. A command's drafts come before its movements' events.
+ */
+export interface EventDraft {
+  /** A type of the contract, e.g. `account.created`. */
+  readonly type: string;
+  /** The accounts the event concerns (`GET /events?accountId=` filters on them). */
+  readonly accountIds: readonly string[];
+  readonly occurredAt: number;
+  /** The public resource, exactly as its GET endpoint shows it. */
+  readonly data: unknown;
 }

@@ -5,6 +5,7 @@ import type {
   AccountState,
   CommandResult,
   EntryLine,
+  EventDraft,
   LedgerCommand,
   LedgerRecord,
   NewCredit,
@@ -41,6 +42,8 @@ export interface Effects<R> {
   readonly credits: readonly NewCredit[];
   readonly records: readonly LedgerRecord[];
   readonly result: R;
+  /** Events the command reports besides `transaction.posted` (written before those). */
+  readonly events?: readonly EventDraft[];
 }
 
 export interface Accepted<R> {
@@ -201,7 +204,27 @@ function decideOpenAccount(
       : { accounts: [opened], lines: [] };
   if (!('lines' in posted)) return posted;
   const account = posted.accounts[0];
-  return { ...accepted(posted, () => account), opened };
+  const effects: Effects<CommandResult<typeof command>> = {
+    lines: posted.lines,
+    credits: [],
+    records: [],
+    result: account,
+    events: [
+      {
+        type: 'account.created',
+        accountIds: [accountId],
+        occurredAt: context.timestamp,
+        data: command.resource(account),
+      },
+    ],
+  };
+  return {
+    ok: true,
+    accounts: posted.accounts,
+    opened,
+    needsPaymentId: false,
+    finish: () => effects,
+  };
 }
 
 function decideSingle(
@@ -331,6 +354,14 @@ function decidePayment(
         ],
         records: [command.record(facts)],
         result: { ...facts, balance: account.balance },
+        events: [
+          {
+            type: 'payment.created',
+            accountIds: [accountId],
+            occurredAt: context.timestamp,
+            data: command.resource(facts),
+          },
+        ],
       };
     },
   };
