@@ -1,0 +1,305 @@
+import request from 'supertest';
+import type { App } from 'supertest/types';
+import { waitFor } from '../../scripts/lib/wait';
+import { accountId, createAccount, pay } from '../support/factories';
+import { createTestApp, ManualClock, TestApp } from '../support/test-app';
+
+jest.setTimeout(180_000);
+
+interface Event {
+  eventId: string;
+  type: string;
+  occurredAt: number;
+  accountIds: string[];
+  data: Record<string, unknown>;
+}
+interface EventPage {
+  data: Event[];
+  nextCursor: string;
+}
+
+/** GET /events (with a query string), expecting 200. */
+async function events(t: TestApp, query = ''): Promise<EventPage> {
+  const res = await request(t.app.getHttpServer() as App)
+    .get(`/events${query}`)
+    .expect(200);
+  return res.body as EventPage;
+}
+
+/** Every event after `after` (pages of `limit`), and the cursor to poll next. */
+async function readAll(
+  t: TestApp,
+  filters = '',
+  limit = 500,
+  after?: string,
+): Promise<{ events: Event[]; cursor: string }> {
+  const all: Event[] = [];
+  let cursor = after;
+  for (;;) {
+    const page = await events(
+      t,
+      `?limit=${limit}${filters}${cursor ? `&after=${encodeURIComponent(cursor)}` : ''}`,
+    );
+    expect(page.nextCursor).toEqual(expect.any(String));
+    all.push(...page.data);
+    if (page.data.length < limit) return { events: all, cursor: page.nextCursor };
+    cursor = page.nextCursor;
+  }
+}
+
+/**
+ * Reads from `after` until `count` events have come. An event shows once every transaction
+ * older than its own has ended, in the whole PostgreSQL cluster (other test files' included):
+ * wait for them, positively, rather than expect them on the first read.
+ */
+async function readAtLeast(
+  t: TestApp,
+  count: number,
+  filters = '',
+  limit = 500,
+  after?: string,
+): Promise<{ events: Event[]; cursor: string }> {
+  const seen: Event[] = [];
+  let cursor = after;
+  await waitFor(
+    async () => {
+      const more = await readAll(t, filters, limit, cursor);
+      seen.push(...more.events);
+      cursor = more.cursor;
+      return seen.length >= count;
+    },
+    { what: `${count} events${filters}`, timeoutMs: 30_000, intervalMs: 20 },
+  );
+  return { events: seen, cursor: cursor! };
+}
+
+async function get(t: TestApp, path: string): Promise<Record<string, unknown>> {
+  return (
+    await request(t.app.getHttpServer() as App)
+      .get(path)
+      .expect(200)
+  ).body as Record<string, unknown>;
+}
+
+describe('events feed (GET /events)', () => {
+  const clock = new ManualClock(1_763_700_000_000);
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({
+      clock,
+      env: { CASHBACK_DELAY_MS: '60000', CASHBACK_WORKER_INTERVAL_MS: '3600000' },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('reports every change with the data its GET endpoint shows, in commit order', async () => {
+    const start = (await events(t, '?limit=500')).nextCursor;
+    const alice = await createAccount(t, { initialDeposit: 10_000 });
+    const bob = await createAccount(t, { currency: 'USD' });
+    const server = t.app.getHttpServer() as App;
+    clock.advance(10);
+    const deposit = (
+      await request(server).post('/deposits').send({ accountId: alice.accountId, amount: 500 })
+    ).body as { transactionId: string };
+    const withdrawal = (
+      await request(server).post('/withdrawals').send({ accountId: alice.accountId, amount: 200 })
+    ).body as { transactionId: string };
+    const transfer = (
+      await request(server)
+        .post('/transfers')
+        .send({ sourceAccountId: alice.accountId, targetAccountId: bob.accountId, amount: 300 })
+    ).body as { transactionId: string };
+    const payment = await pay(t, alice.accountId, 5000);
+    const paymentThen = await get(t, `/payments/${payment.paymentId}`);
+    // A refused movement writes nothing, events included.
+    await request(server)
+      .post('/withdrawals')
+      .send({ accountId: bob.accountId, amount: 1_000_000 })
+      .expect(422);
+
+    const { events: before } = await readAtLeast(t, 8, '', 500, start);
+    clock.advance(60_000);
+    const paymentAfter = await get(t, `/payments/${payment.paymentId}`); // settles the cashback
+    expect(paymentAfter.status).toBe('CASHBACK_RECEIVED');
+    const { events: all } = await readAtLeast(t, 10, '', 500, start);
+    expect(all.slice(0, before.length)).toEqual(before);
+    expect(before).toHaveLength(8);
+
+    const cashback = (await get(t, `/accounts/${alice.accountId}/transactions?limit=500`)).data as {
+      type: string;
+      transactionId: string;
+    }[];
+    const cashbackId = cashback.find((e) => e.type === 'CASHBACK')!.transactionId;
+    const tx = (id: string) => get(t, `/transactions/${id}`);
+    const initial = cashback[0].transactionId;
+
+    expect(all.map((e) => [e.type, e.accountIds])).toEqual([
+      ['account.created', [alice.accountId]],
+      ['transaction.posted', [alice.accountId]],
+      ['account.created', [bob.accountId]],
+      ['transaction.posted', [alice.accountId]],
+      ['transaction.posted', [alice.accountId]],
+      ['transaction.posted', [alice.accountId, bob.accountId].sort()],
+      ['payment.created', [alice.accountId]],
+      ['transaction.posted', [alice.accountId]],
+      ['transaction.posted', [alice.accountId]],
+      ['payment.cashback_credited', [alice.accountId]],
+    ]);
+    expect(all.map((e) => e.data)).toEqual([
+      alice,
+      await tx(initial),
+      bob,
+      await tx(deposit.transactionId),
+      await tx(withdrawal.transactionId),
+      await tx(transfer.transactionId),
+      paymentThen,
+      await tx(payment.transactionId),
+      await tx(cashbackId),
+      paymentAfter,
+    ]);
+    expect(all.map((e) => (e.data as { type?: string }).type ?? null)).toEqual([
+      null,
+      'DEPOSIT',
+      null,
+      'DEPOSIT',
+      'WITHDRAWAL',
+      'TRANSFER',
+      null,
+      'PAYMENT',
+      'CASHBACK',
+      null,
+    ]);
+    expect(all[0].occurredAt).toBe(alice.createdAt);
+    expect(all[9].occurredAt).toBe(payment.cashbackDueAt);
+    const ids = all.map((e) => BigInt(e.eventId));
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('filters by type (repeatable) and by account, and pages with limit', async () => {
+    const start = (await events(t, '?limit=500')).nextCursor;
+    const a = await createAccount(t, { initialDeposit: 100 });
+    const b = await createAccount(t, { initialDeposit: 200 });
+    await request(t.app.getHttpServer() as App)
+      .post('/transfers')
+      .send({ sourceAccountId: a.accountId, targetAccountId: b.accountId, amount: 50 })
+      .expect(201);
+
+    await readAtLeast(t, 5, '', 500, start);
+    const only = await readAll(t, '&type=account.created', 500, start);
+    expect(only.events.map((e) => e.data.accountId)).toEqual([a.accountId, b.accountId]);
+    const two = await readAll(t, '&type=account.created&type=transaction.posted', 500, start);
+    expect(two.events).toHaveLength(5);
+    const ofB = await readAll(t, `&accountId=${b.accountId}`, 500, start);
+    expect(ofB.events.map((e) => e.type)).toEqual([
+      'account.created',
+      'transaction.posted',
+      'transaction.posted',
+    ]);
+    expect(ofB.events.every((e) => e.accountIds.includes(b.accountId))).toBe(true);
+
+    // Pages of 1 return the same events as one page.
+    const byOne = await readAll(t, '', 1, start);
+    const whole = await readAll(t, '', 500, start);
+    expect(byOne.events).toEqual(whole.events);
+    expect(whole.events).toHaveLength(5);
+
+    // `after` also takes an eventId: the events after it.
+    const afterFirst = await readAll(t, '', 500, whole.events[0].eventId);
+    expect(afterFirst.events).toEqual(whole.events.slice(1));
+
+    // The last page's cursor is where to poll next: nothing new yet, then only what is new.
+    expect((await events(t, `?after=${whole.cursor}`)).data).toEqual([]);
+    const c = await createAccount(t);
+    const next = { data: (await readAtLeast(t, 1, '', 500, whole.cursor)).events };
+    expect(next.data.map((e) => [e.type, e.data.accountId])).toEqual([
+      ['account.created', c.accountId],
+    ]);
+    // A filtered poll moves its cursor past what the filter left out.
+    const quiet = await events(t, `?type=payment.refunded&after=${whole.cursor}`);
+    expect(quiet.data).toEqual([]);
+    expect((await events(t, `?after=${quiet.nextCursor}`)).data).toEqual([]);
+  });
+
+  it('refuses bad parameters with 400 and expired or unknown positions with 410', async () => {
+    const server = t.app.getHttpServer() as App;
+    const bad = await request(server).get('/events?type=account.deleted').expect(400);
+    expect(bad.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect((bad.body as { errors: { field: string }[] }).errors[0].field).toBe('type');
+    await request(server).get('/events?after=not-a-cursor').expect(400);
+    await request(server)
+      .get(`/events?accountId=${'x'.repeat(65)}`)
+      .expect(400);
+    await request(server).get('/events?limit=0').expect(400);
+
+    const gone = await request(server).get('/events?after=999999999').expect(410);
+    expect(gone.body).toMatchObject({ code: 'CURSOR_EXPIRED', status: 410 });
+
+    const cursor = (await events(t)).nextCursor;
+    clock.advance(30 * 86_400_000 + 1);
+    const expired = await request(server).get(`/events?after=${cursor}`).expect(410);
+    expect(expired.body).toMatchObject({ code: 'CURSOR_EXPIRED' });
+  });
+});
+
+describe('events feed under concurrent writers', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // Several batches in flight at once: a batch that drew smaller event ids can commit after
+    // a later one, which is exactly what paging by event id alone would get wrong.
+    t = await createTestApp({
+      env: { LEDGER_BATCHES_IN_FLIGHT: '6', LEDGER_MAX_BATCH: '4', DB_POOL_SIZE: '12' },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('paging from the start while 500 movements run returns each committed one exactly once', async () => {
+    const server = t.app.getHttpServer() as App;
+    const accounts = await Promise.all(
+      Array.from({ length: 20 }, () => createAccount(t, { initialDeposit: 1_000_000 })),
+    );
+    const start = (await events(t, '?limit=500')).nextCursor;
+    let writing = true;
+    const writes = (async () => {
+      const results = await Promise.all(
+        Array.from({ length: 500 }, async (_, i) => {
+          const res = await request(server)
+            .post('/deposits')
+            .send({ accountId: accounts[i % accounts.length].accountId, amount: 1 + (i % 7) });
+          return res.status === 201 ? (res.body as { transactionId: string }).transactionId : null;
+        }),
+      );
+      writing = false;
+      return results;
+    })();
+
+    const seen: Event[] = [];
+    let cursor = start;
+    let polls = 0;
+    while (writing) {
+      const page = await events(t, `?limit=37&type=transaction.posted&after=${cursor}`);
+      seen.push(...page.data);
+      cursor = page.nextCursor;
+      polls += 1;
+    }
+    const committed = (await writes).filter((id): id is string => id !== null);
+    expect(committed).toHaveLength(500);
+    // Quiet now: what is left comes on the next pages.
+    const rest = await readAtLeast(t, 500 - seen.length, '&type=transaction.posted', 37, cursor);
+    seen.push(...rest.events);
+
+    const ids = seen.map((e) => e.data.transactionId as string);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual([...committed].sort());
+    expect(polls).toBeGreaterThan(1);
+
+    // The same events, read again from the start in one go, come in the same order.
+    const again = await readAll(t, '&type=transaction.posted', 500, start);
+    expect(again.events.map((e) => e.eventId)).toEqual(seen.map((e) => e.eventId));
+    const unknown = accountId('never-opened');
+    expect((await events(t, `?accountId=${unknown}`)).data).toEqual([]);
+  });
+});
