@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { waitFor } from '../../scripts/lib/wait';
@@ -58,6 +59,7 @@ async function readAtLeast(
   filters = '',
   limit = 500,
   after?: string,
+  timeoutMs = 30_000,
 ): Promise<{ events: Event[]; cursor: string }> {
   const seen: Event[] = [];
   let cursor = after;
@@ -68,7 +70,7 @@ async function readAtLeast(
       cursor = more.cursor;
       return seen.length >= count;
     },
-    { what: `${count} events${filters}`, timeoutMs: 30_000, intervalMs: 20 },
+    { what: `${count} events${filters}`, timeoutMs, intervalMs: 20 },
   );
   return { events: seen, cursor: cursor! };
 }
@@ -249,7 +251,7 @@ describe('events feed under concurrent writers', () => {
     // Several batches in flight at once: a batch that drew smaller event ids can commit after
     // a later one, which is exactly what paging by event id alone would get wrong.
     t = await createTestApp({
-      env: { LEDGER_BATCHES_IN_FLIGHT: '6', LEDGER_MAX_BATCH: '4', DB_POOL_SIZE: '12' },
+      env: { LEDGER_BATCHES_IN_FLIGHT: '10', LEDGER_MAX_BATCH: '2', DB_POOL_SIZE: '14' },
     });
   });
   afterAll(async () => {
@@ -259,16 +261,20 @@ describe('events feed under concurrent writers', () => {
   it('paging from the start while 500 movements run returns each committed one exactly once', async () => {
     const server = t.app.getHttpServer() as App;
     const accounts = await Promise.all(
-      Array.from({ length: 20 }, () => createAccount(t, { initialDeposit: 1_000_000 })),
+      Array.from({ length: 50 }, () => createAccount(t, { initialDeposit: 1_000_000 })),
     );
     const start = (await events(t, '?limit=500')).nextCursor;
     let writing = true;
     const writes = (async () => {
       const results = await Promise.all(
         Array.from({ length: 500 }, async (_, i) => {
+          // Payments and keyed requests write more rows after their entries (payment row,
+          // scheduled credit, stored response): a wider gap between drawing event ids and COMMIT.
+          const account = accounts[i % accounts.length].accountId;
           const res = await request(server)
-            .post('/deposits')
-            .send({ accountId: accounts[i % accounts.length].accountId, amount: 1 + (i % 7) });
+            .post(i % 2 === 0 ? '/payments' : '/deposits')
+            .set('Idempotency-Key', `feed-${i}`)
+            .send({ accountId: account, amount: 1 + (i % 7) });
           return res.status === 201 ? (res.body as { transactionId: string }).transactionId : null;
         }),
       );
@@ -301,5 +307,49 @@ describe('events feed under concurrent writers', () => {
     expect(again.events.map((e) => e.eventId)).toEqual(seen.map((e) => e.eventId));
     const unknown = accountId('never-opened');
     expect((await events(t, `?accountId=${unknown}`)).data).toEqual([]);
+  });
+});
+
+describe('events feed: a transaction that commits late', () => {
+  let t: TestApp;
+  let held: Client;
+  beforeAll(async () => {
+    t = await createTestApp();
+    held = new Client({ connectionString: t.database.url });
+    await held.connect();
+  });
+  afterAll(async () => {
+    await held?.end();
+    await t?.close();
+  });
+
+  it('is served in its place, never skipped, though its event id is smaller', async () => {
+    const start = (await readAtLeast(t, 0)).cursor;
+    // A writer (a slow ledger batch, here by hand) draws an event id, then takes its time.
+    await held.query('BEGIN');
+    const [{ event_id: heldId }] = (
+      await held.query<{ event_id: string }>(
+        `INSERT INTO events (type, account_ids, occurred_at, data)
+         VALUES ('account.updated', '{late}', 1, '{"accountId":"late"}') RETURNING event_id::text`,
+      )
+    ).rows;
+    const account = await createAccount(t, { initialDeposit: 5 });
+    const [{ n }] = await t.sql<{ n: string }>(
+      `SELECT count(*)::text AS n FROM events WHERE event_id > $1 AND $2 = ANY(account_ids)`,
+      [heldId, account.accountId],
+    );
+    expect(n).toBe('2'); // committed, with larger ids than the held one
+
+    // While the held transaction runs, the feed serves nothing past it.
+    const early = await events(t, `?after=${start}`);
+    expect(early.data).toEqual([]);
+    await held.query('COMMIT');
+
+    const { events: late } = await readAtLeast(t, 3, '', 500, early.nextCursor, 10_000);
+    expect(late.map((e) => [e.type, e.accountIds])).toEqual([
+      ['account.updated', ['late']],
+      ['account.created', [account.accountId]],
+      ['transaction.posted', [account.accountId]],
+    ]);
   });
 });
