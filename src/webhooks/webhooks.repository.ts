@@ -162,7 +162,7 @@ export class WebhooksRepository {
   ): Promise<EndpointRow[]> {
     const rows = await this.dataSource.query<RawEndpoint[]>(
       `WITH claimed AS (
-         UPDATE webhook_endpoints SET lease_owner = $1, lease_until = $2 + $3
+         UPDATE webhook_endpoints SET lease_owner = $1, lease_until = $2::bigint + $3::bigint
           WHERE endpoint_id IN (
             SELECT endpoint_id FROM webhook_endpoints
              WHERE (lease_until IS NULL OR lease_until <= $2) AND endpoint_id <> ALL($5::text[])
@@ -180,7 +180,7 @@ export class WebhooksRepository {
   async renew(endpointId: string, owner: string, now: number, leaseMs: number): Promise<boolean> {
     const rows = await this.dataSource.query<unknown[]>(
       `WITH renewed AS (
-         UPDATE webhook_endpoints SET lease_until = $3 + $4
+         UPDATE webhook_endpoints SET lease_until = $3::bigint + $4::bigint
           WHERE endpoint_id = $1 AND lease_owner = $2 RETURNING 1)
        SELECT 1 FROM renewed`,
       [endpointId, owner, now, leaseMs],

@@ -182,6 +182,8 @@ function pageOrder(doc: OpenApiDocument): [string, Operation][] {
 
 /** Fields whose values the service chooses (ids, times): an example cannot predict them. */
 const UNPREDICTABLE = new Set([
+  'endpointId',
+  'secret',
   'transactionId',
   'entryId',
   'timestamp',
@@ -301,6 +303,10 @@ describe('OpenAPI document (/docs-json)', () => {
     // documented example but for ids and times.
     const linked = new Map<string, Record<string, string>>();
     const wrong: string[] = [];
+    // What these answer depends on more than the page: the events feed shows an event once every
+    // older transaction of the PostgreSQL cluster (other test files' too) has ended, and the
+    // deliveries are the worker's progress. Their status is checked, not their examples.
+    const LIVE = new Set(['GET /events', 'GET /webhook-endpoints/{endpointId}/deliveries']);
     let executed = 0;
     for (const [route, op] of pageOrder(doc)) {
       const [method, path] = route.split(' ');
@@ -326,7 +332,8 @@ describe('OpenAPI document (/docs-json)', () => {
           ? Object.values(body.examples).map((e) => e.value)
           : [body.example ?? fromSchema()];
       for (const sent of bodies) {
-        const req = request(t.app.getHttpServer())[method === 'POST' ? 'post' : 'get'](url);
+        const verb = method === 'POST' ? 'post' : method === 'DELETE' ? 'delete' : 'get';
+        const req = request(t.app.getHttpServer())[verb](url);
         const res = sent === null ? await req : await req.send(sent);
         executed++;
         const where = `${route} ${sent === null ? '' : JSON.stringify(sent)}`.trim();
@@ -344,7 +351,7 @@ describe('OpenAPI document (/docs-json)', () => {
         }
         // The success example shows the answer to the first body example (POST /accounts:
         // acc-alice; its second example opens acc-bob).
-        if (typeof example === 'object' && sent === bodies[0]) {
+        if (typeof example === 'object' && sent === bodies[0] && !LIVE.has(route)) {
           wrong.push(...differences(res.body, example).map((d) => `${where}: ${d}`));
         }
       }
@@ -521,6 +528,8 @@ describe('OpenAPI document (/docs-json)', () => {
       }
       const content = op.responses[success[0]].content ?? {};
       const media = Object.values(content);
+      // 204 No Content: no body, so no schema or example.
+      if (success[0] === '204') continue;
       if (media.length === 0) wrong.push(`${route}: success response has no content`);
       const resolvedContent =
         resolved.paths[path][method.toLowerCase()].responses[success[0]].content ?? {};
@@ -729,12 +738,33 @@ describe('OpenAPI document (/docs-json)', () => {
             maxLength: expect.any(Number),
             pattern: expect.any(String),
           });
+        } else if (p.name === 'after') {
+          expect({ where, ...p.schema }).toMatchObject({
+            where,
+            type: 'string',
+            maxLength: expect.any(Number),
+            pattern: expect.any(String),
+          });
+        } else if (p.name === 'type') {
+          expect({ where, ...p.schema }).toMatchObject({
+            where,
+            type: 'array',
+            items: { type: 'string', enum: expect.arrayContaining(['transaction.posted']) },
+          });
+        } else if (p.name === 'accountId') {
+          expect({ where, ...p.schema }).toMatchObject({
+            where,
+            type: 'string',
+            pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$',
+          });
         } else {
           throw new Error(`${where}: an undocumented kind of query parameter; add its checks`);
         }
       }
     }
     expect([...seen].sort()).toEqual([
+      'accountId',
+      'after',
       'at',
       'cursor',
       'format',
@@ -742,6 +772,7 @@ describe('OpenAPI document (/docs-json)', () => {
       'limit',
       'timestamp',
       'to',
+      'type',
     ]);
   });
 
@@ -796,10 +827,6 @@ describe('OpenAPI document (/docs-json)', () => {
     'GET /accounts/{accountId}/holds',
     'POST /payments/{paymentId}/refunds',
     'POST /transactions/{transactionId}/reversals',
-    'GET /events',
-    'POST /webhook-endpoints',
-    'DELETE /webhook-endpoints/{endpointId}',
-    'GET /webhook-endpoints/{endpointId}/deliveries',
   ];
 
   contractIt('documents every endpoint of ../shared/API.md (but those of open issues)', () => {

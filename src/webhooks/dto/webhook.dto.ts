@@ -15,7 +15,7 @@ import { DELIVERY_STATUSES, type DeliveryStatus } from '../webhooks.repository';
 
 export class CreateWebhookEndpointDto {
   @ApiProperty({
-    example: 'https://hooks.example.com/ledger',
+    example: 'https://203.0.113.10/ledger',
     maxLength: 2048,
     description:
       'http or https. Loopback, private and link-local addresses are refused (URL_NOT_ALLOWED).',
@@ -46,7 +46,7 @@ export class WebhookEndpointDto {
   @ApiProperty({ example: 'we_3f9c2a7d1e8b4c60a5d7e2f1' })
   endpointId!: string;
 
-  @ApiProperty({ example: 'https://hooks.example.com/ledger' })
+  @ApiProperty({ example: 'https://203.0.113.10/ledger' })
   url!: string;
 
   @ApiProperty({ enum: EVENT_TYPES, isArray: true, example: ['transaction.posted'] })
