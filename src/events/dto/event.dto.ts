@@ -1,10 +1,20 @@
-import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
+import {
+  ApiExtraModels,
+  ApiProperty,
+  ApiPropertyOptional,
+  getSchemaPath,
+  PickType,
+} from '@nestjs/swagger';
+import { AccountDto } from '../../accounts/dto/account.dto';
+import { TransactionDto } from '../../ledger/dto/ledger-entry.dto';
+import { PaymentDto } from '../../payments/dto/payment.dto';
 import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../../common/http/pagination';
 import { ACCOUNT_ID_PATTERN } from '../../common/money';
 import { EVENT_TYPES, type EventType } from '../event-types';
 
+@ApiExtraModels(AccountDto, PaymentDto, TransactionDto)
 export class EventDto {
   @ApiProperty({ example: '1042', description: 'Opaque id; also a valid `after`.' })
   eventId!: string;
@@ -19,8 +29,11 @@ export class EventDto {
   accountIds!: string[];
 
   @ApiProperty({
-    type: 'object',
-    additionalProperties: true,
+    anyOf: [
+      { $ref: getSchemaPath(AccountDto) },
+      { $ref: getSchemaPath(PaymentDto) },
+      { $ref: getSchemaPath(TransactionDto) },
+    ],
     description:
       'The resource as its GET endpoint shows it: the Account, the Payment, or for `transaction.posted` `{ transactionId, type, timestamp, entries }` as GET /transactions/{transactionId}.',
   })
