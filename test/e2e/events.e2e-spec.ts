@@ -3,6 +3,7 @@ import request from 'supertest';
 import type { App } from 'supertest/types';
 import { waitFor } from '../../scripts/lib/wait';
 import { accountId, createAccount, pay } from '../support/factories';
+import { EventsPurger } from '../../src/events/events-purger';
 import { createTestApp, ManualClock, TestApp } from '../support/test-app';
 
 jest.setTimeout(180_000);
@@ -240,6 +241,11 @@ describe('events feed (GET /events)', () => {
 
     const cursor = (await events(t)).nextCursor;
     clock.advance(30 * 86_400_000 + 1);
+    // The purge job deletes what is older than the 30 days (here: everything so far).
+    const [{ n: before }] = await t.sql<{ n: string }>(`SELECT count(*)::text AS n FROM events`);
+    expect(Number(before)).toBeGreaterThan(0);
+    expect(await t.app.get(EventsPurger).purge()).toBe(Number(before));
+    expect(await t.sql(`SELECT 1 FROM events`)).toEqual([]);
     const expired = await request(server).get(`/events?after=${cursor}`).expect(410);
     expect(expired.body).toMatchObject({ code: 'CURSOR_EXPIRED' });
   });
