@@ -90,7 +90,12 @@ describe('events feed (GET /events)', () => {
   beforeAll(async () => {
     t = await createTestApp({
       clock,
-      env: { CASHBACK_DELAY_MS: '60000', CASHBACK_WORKER_INTERVAL_MS: '3600000' },
+      // The purge job runs often here: it must not disturb the feed (nothing is 30 days old).
+      env: {
+        CASHBACK_DELAY_MS: '60000',
+        CASHBACK_WORKER_INTERVAL_MS: '3600000',
+        EVENTS_PURGE_INTERVAL_MS: '50',
+      },
     });
   });
   afterAll(async () => {
@@ -244,7 +249,8 @@ describe('events feed (GET /events)', () => {
     // The purge job deletes what is older than the 30 days (here: everything so far).
     const [{ n: before }] = await t.sql<{ n: string }>(`SELECT count(*)::text AS n FROM events`);
     expect(Number(before)).toBeGreaterThan(0);
-    expect(await t.app.get(EventsPurger).purge()).toBe(Number(before));
+    // (Its interval may have run first: either way none is left.)
+    expect(await t.app.get(EventsPurger).purge()).toBeLessThanOrEqual(Number(before));
     expect(await t.sql(`SELECT 1 FROM events`)).toEqual([]);
     const expired = await request(server).get(`/events?after=${cursor}`).expect(410);
     expect(expired.body).toMatchObject({ code: 'CURSOR_EXPIRED' });

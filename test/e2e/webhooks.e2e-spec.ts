@@ -297,6 +297,28 @@ describe('webhooks', () => {
     await request(server(t)).delete(`/webhook-endpoints/${endpoint.endpointId}`).expect(204);
   });
 
+  it('fails a delivery whose event was purged before it could be sent', async () => {
+    receiver.answer('/purged', () => 500);
+    const endpoint = await register(t, {
+      url: `${receiver.url}/purged`,
+      eventTypes: ['account.created'],
+    });
+    await createAccount(t);
+    await deliverUntil('a first attempt', () => receiver.at('/purged').length === 1);
+    const [pending] = await deliveries(t, endpoint.endpointId);
+    await t.sql(`DELETE FROM events WHERE event_id = $1`, [pending.eventId]);
+    clock.advance(1000);
+    await deliverUntil('the delivery given up', async () =>
+      (await deliveries(t, endpoint.endpointId)).every((d) => d.status === 'FAILED'),
+    );
+    expect(receiver.at('/purged')).toHaveLength(1);
+    expect((await deliveries(t, endpoint.endpointId))[0]).toMatchObject({
+      attempts: 2,
+      lastStatusCode: null,
+    });
+    await request(server(t)).delete(`/webhook-endpoints/${endpoint.endpointId}`).expect(204);
+  });
+
   it('a slow endpoint does not delay another one', async () => {
     let release!: () => void;
     const released = new Promise<number>((resolve) => (release = () => resolve(200)));
@@ -360,6 +382,35 @@ describe('webhooks', () => {
     } finally {
       await second.close();
     }
+  });
+});
+
+describe('the delivery worker on its interval', () => {
+  const receiver = new Receiver();
+  let t: TestApp;
+  beforeAll(async () => {
+    await receiver.start();
+    t = await createTestApp({
+      env: { WEBHOOK_ALLOW_PRIVATE_URLS: 'true', WEBHOOK_WORKER_INTERVAL_MS: '20' },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await receiver.stop();
+  });
+
+  it('delivers without being driven, and stops with the app', async () => {
+    await register(t, { url: `${receiver.url}/auto`, eventTypes: ['account.created'] });
+    const account = await createAccount(t);
+    await waitFor(() => receiver.at('/auto').length === 1, {
+      what: 'the worker to deliver on its own',
+      timeoutMs: 30_000,
+      intervalMs: 20,
+    });
+    expect(JSON.parse(receiver.at('/auto')[0].body)).toMatchObject({
+      type: 'account.created',
+      data: account,
+    });
   });
 });
 
