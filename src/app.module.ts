@@ -7,6 +7,7 @@ import { CommonModule } from './common/common.module';
 import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
 import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
+import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { HoldsModule } from './holds/holds.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
@@ -14,6 +15,7 @@ import { LedgerModule } from './ledger/ledger.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { PaymentsModule } from './payments/payments.module';
 import { StatementsModule } from './statements/statements.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({
   imports: [
@@ -30,6 +32,8 @@ import { StatementsModule } from './statements/statements.module';
     StatementsModule,
     HoldsModule,
     IdempotencyModule,
+    EventsModule,
+    WebhooksModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
 })

@@ -68,6 +68,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('statements', 'Account statements for a time range, as JSON, CSV or NDJSON')
     .addTag('metrics', 'Prometheus metrics for monitoring')
     .addTag('holds', 'Two-phase movements: authorize now, capture or void later')
+    .addTag('events', 'The feed of every change, in commit order')
+    .addTag('webhooks', 'Signed deliveries of the events to your endpoints')
     .build();
   return documentResponseHeaders(SwaggerModule.createDocument(app, config));
 }

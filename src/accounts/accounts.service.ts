@@ -39,6 +39,7 @@ export class AccountsService {
       initialDeposit: dto.initialDeposit ?? 0,
       overdraftLimit: dto.overdraftLimit ?? 0,
       dailyDebitLimit: dto.dailyDebitLimit ?? null,
+      resource: AccountDto.from,
     };
     return this.engine.submit(command, AccountDto.from);
   }
@@ -59,6 +60,7 @@ export class AccountsService {
         accountId,
         overdraftLimit: dto.overdraftLimit,
         dailyDebitLimit: dto.dailyDebitLimit,
+        resource: AccountDto.from,
       },
       AccountDto.from,
     );
@@ -66,7 +68,10 @@ export class AccountsService {
 
   /** Freeze, unfreeze or close, on the locked row. */
   changeStatus(accountId: string, action: 'freeze' | 'unfreeze' | 'close'): Promise<AccountDto> {
-    return this.engine.submit({ kind: 'changeStatus', accountId, action }, AccountDto.from);
+    return this.engine.submit(
+      { kind: 'changeStatus', accountId, action, resource: AccountDto.from },
+      AccountDto.from,
+    );
   }
 
   /** Oldest first; ties on creation time broken by id, so the order is total and stable. */

@@ -1,5 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import {
+  IsBoolean,
   IsIn,
   IsInt,
   IsOptional,
@@ -15,6 +16,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+const toBoolean = ({ value }: { value: unknown }): unknown =>
+  value === 'true' ? true : value === 'false' ? false : value;
 const emptyToUndefined = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
@@ -159,6 +162,77 @@ export class Environment {
   @Max(600_000)
   HTTP_HEADERS_TIMEOUT_MS = 10_000;
 
+  /** Events are kept this long (GET /events); older cursors answer 410 CURSOR_EXPIRED. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(60_000)
+  EVENTS_RETENTION_MS = 30 * 86_400_000;
+
+  /** How often the purge job deletes events older than EVENTS_RETENTION_MS. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(86_400_000)
+  EVENTS_PURGE_INTERVAL_MS = 3_600_000;
+
+  /**
+   * `true` lets webhook endpoints point at loopback, private and link-local addresses (tests
+   * with a local receiver); otherwise such a URL is 422 URL_NOT_ALLOWED and never connected to.
+   */
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'WEBHOOK_ALLOW_PRIVATE_URLS must be true or false' })
+  WEBHOOK_ALLOW_PRIVATE_URLS = false;
+
+  /** How often the delivery worker looks for endpoints with work; 0 turns it off. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  WEBHOOK_WORKER_INTERVAL_MS = 1000;
+
+  /** One delivery attempt (connect, send, answer) must finish within this time. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  WEBHOOK_TIMEOUT_MS = 10_000;
+
+  /**
+   * An instance owns an endpoint's deliveries for this long after claiming it (renewed before
+   * each attempt); an instance that died is taken over once it lapses. Must exceed the timeout.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(200)
+  @Max(3_600_000)
+  WEBHOOK_LEASE_MS = 60_000;
+
+  /** First retry delay; doubled per failed attempt (with jitter) up to WEBHOOK_BACKOFF_MAX_MS. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3_600_000)
+  WEBHOOK_BACKOFF_BASE_MS = 5_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86_400_000)
+  WEBHOOK_BACKOFF_MAX_MS = 3_600_000;
+
+  /** A delivery still failing this long after its first attempt is FAILED (at least 24 h). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  WEBHOOK_RETRY_WINDOW_MS = 86_400_000;
+
+  /** Endpoints one instance delivers to at once (each in its own loop: none waits for another). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  WEBHOOK_CONCURRENCY = 16;
+
   /** A client must send its whole request (headers and body) within this time, else 408. */
   @Transform(toInt)
   @IsInt()
@@ -179,6 +253,11 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   if (errors.length === 0 && env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
     throw new Error(
       `Invalid configuration:\n  HTTP_HEADERS_TIMEOUT_MS=${env.HTTP_HEADERS_TIMEOUT_MS}: must not exceed HTTP_REQUEST_TIMEOUT_MS=${env.HTTP_REQUEST_TIMEOUT_MS}`,
+    );
+  }
+  if (errors.length === 0 && env.WEBHOOK_LEASE_MS <= env.WEBHOOK_TIMEOUT_MS) {
+    throw new Error(
+      `Invalid configuration:\n  WEBHOOK_LEASE_MS=${env.WEBHOOK_LEASE_MS}: must exceed WEBHOOK_TIMEOUT_MS=${env.WEBHOOK_TIMEOUT_MS}, so no delivery outlives its lease`,
     );
   }
   if (errors.length > 0) {

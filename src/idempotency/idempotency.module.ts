@@ -17,6 +17,6 @@ import { IdempotencyService } from './idempotency.service';
     IdempotencyPurger,
     { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
   ],
-  exports: [IdempotencyRepository],
+  exports: [IdempotencyRepository, IdempotencyService],
 })
 export class IdempotencyModule {}

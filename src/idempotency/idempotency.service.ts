@@ -4,7 +4,13 @@ import { DomainException } from '../common/errors/domain.exception';
 import { toProblem } from '../common/errors/to-problem';
 import { AppConfig } from '../config/app-config';
 import { TransactionRunner } from '../database/transaction-runner';
-import type { IdempotencyScope, StoredResponse } from './idempotency-scope';
+import { EntityManager } from 'typeorm';
+import {
+  currentIdempotencyScope,
+  ReplayedResponse,
+  type IdempotencyScope,
+  type StoredResponse,
+} from './idempotency-scope';
 import { IdempotencyRepository, StoredKey } from './idempotency.repository';
 
 export type IdempotentAnswer = StoredResponse & { replayed: boolean };
@@ -48,6 +54,55 @@ export class IdempotencyService {
     config: AppConfig,
   ) {
     this.ttlMs = config.get('IDEMPOTENCY_TTL_MS');
+  }
+
+  /**
+   * Runs a POST's own unit of work (one that is not a ledger command) and, when the request
+   * carries an Idempotency-Key, stores its response in the same transaction: a replay gets
+   * the stored answer and runs nothing. `present` must be pure (its JSON is what is stored).
+   */
+  async run<T, D>(
+    work: (manager: EntityManager) => Promise<T>,
+    present: (result: T) => D,
+  ): Promise<D> {
+    const scope = currentIdempotencyScope();
+    if (!scope) return present(await this.transactions.run(work));
+    let outcome: { response: D; answer: IdempotentAnswer } | { replayed: IdempotentAnswer };
+    try {
+      outcome = await this.transactions.run(async (manager) => {
+        const now = this.clock.now();
+        const { locked, stored } = await this.repository.lockAndFind(manager, scope.key, now);
+        if (stored) return { replayed: replay(stored, scope) };
+        if (!locked) throw inProgress();
+        const response = present(await work(manager));
+        const record = {
+          statusCode: scope.successStatus,
+          body: JSON.stringify(response) ?? '',
+          fingerprint: scope.fingerprint,
+        };
+        if (!(await this.repository.insert(manager, scope.key, record, now, now + this.ttlMs))) {
+          throw new KeyTakenByAnotherRequest();
+        }
+        return {
+          response,
+          answer: { statusCode: record.statusCode, body: record.body, replayed: false },
+        };
+      });
+    } catch (failure) {
+      if (!(failure instanceof KeyTakenByAnotherRequest)) throw failure;
+      const stored = await this.transactions.run((manager) =>
+        this.repository.find(manager, scope.key, this.clock.now()),
+      );
+      if (!stored) throw inProgress();
+      outcome = { replayed: replay(stored, scope) };
+    }
+    if ('replayed' in outcome) {
+      scope.answer = outcome.replayed;
+      throw new ReplayedResponse();
+    }
+    // Only once committed: the interceptor sends the scope's answer.
+    scope.answer = outcome.answer;
+    return outcome.response;
   }
 
   /**

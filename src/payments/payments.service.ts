@@ -42,55 +42,32 @@ export class PaymentsService {
       ...this.charge(accountId, amount),
     };
     return this.engine.submit(command, (r) => ({
-      ...PaymentsService.present(r),
+      ...PaymentDto.from(paymentRow(r), 'IN_PROGRESS'),
       balance: r.balance,
     }));
   }
 
-  /** A new payment as the ledger's facts describe it, IN_PROGRESS. */
-  static present(this: void, facts: PaymentFacts): PaymentDto {
-    return {
-      paymentId: facts.paymentId,
-      transactionId: facts.transactionId,
-      accountId: facts.accountId,
-      amount: facts.amount,
-      cashbackAmount: facts.creditAmount,
-      cashbackDueAt: facts.creditDueAt,
-      status: 'IN_PROGRESS' as const,
-      timestamp: facts.timestamp,
-    };
-  }
-
   /**
    * What a payment of `amount` from the account adds to its debit: the cashback credit to
-   * schedule and the `payments` row, built from the decided facts. Used by POST /payments and
+   * schedule, and the `payments` row and the public Payment (the `payment.created` data), built
+   * from the decided facts. Used by POST /payments and
    * by the capture of a hold without a target (a payment on the captured amount).
    */
-  charge(accountId: string, amount: number): Pick<PaymentCommand, 'credit' | 'record'> {
+  charge(
+    accountId: string,
+    amount: number,
+  ): Pick<PaymentCommand, 'credit' | 'record' | 'resource'> {
     return {
       credit: {
         amount: cashbackAmount(amount, this.rateBps),
         delayMs: this.delayMs,
         entryType: 'CASHBACK' as const,
       },
-      record: (facts: {
-        paymentId: string;
-        transactionId: string;
-        creditAmount: number;
-        creditDueAt: number;
-        timestamp: number;
-      }) => ({
+      record: (facts: PaymentFacts) => ({
         entity: Payment,
-        values: {
-          paymentId: facts.paymentId,
-          movementId: facts.transactionId,
-          accountId,
-          amount,
-          cashbackAmount: facts.creditAmount,
-          cashbackDueAt: facts.creditDueAt,
-          timestamp: facts.timestamp,
-        } satisfies Payment,
+        values: { ...paymentRow(facts) } satisfies Payment,
       }),
+      resource: (facts: PaymentFacts) => PaymentDto.from(paymentRow(facts), 'IN_PROGRESS'),
     };
   }
 
@@ -109,15 +86,19 @@ export class PaymentsService {
     const account = await this.accounts.findById(payment.accountId);
     if (account) await this.engine.settleBeforeRead(account);
     const credit = await this.credits.findByReference(paymentId);
-    return {
-      paymentId: payment.paymentId,
-      transactionId: payment.movementId,
-      accountId: payment.accountId,
-      amount: payment.amount,
-      cashbackAmount: payment.cashbackAmount,
-      cashbackDueAt: payment.cashbackDueAt,
-      status: paymentStatus({ settledAt: credit?.settledAt ?? null }),
-      timestamp: payment.timestamp,
-    };
+    return PaymentDto.from(payment, paymentStatus({ settledAt: credit?.settledAt ?? null }));
   }
+}
+
+/** The `payments` row of a decided payment. */
+function paymentRow(facts: PaymentFacts): Payment {
+  return {
+    paymentId: facts.paymentId,
+    movementId: facts.transactionId,
+    accountId: facts.accountId,
+    amount: facts.amount,
+    cashbackAmount: facts.creditAmount,
+    cashbackDueAt: facts.creditDueAt,
+    timestamp: facts.timestamp,
+  };
 }

@@ -205,6 +205,8 @@ function pageOrder(doc: OpenApiDocument): [string, Operation][] {
 const UNPREDICTABLE = new Set([
   'holdId',
   'expiresAt',
+  'endpointId',
+  'secret',
   'transactionId',
   'entryId',
   'timestamp',
@@ -325,6 +327,10 @@ describe('OpenAPI document (/docs-json)', () => {
     // documented example but for ids and times.
     const linked = new Map<string, Record<string, string>>();
     const wrong: string[] = [];
+    // What these answer depends on more than the page: the events feed shows an event once every
+    // older transaction of the PostgreSQL cluster (other test files' too) has ended, and the
+    // deliveries are the worker's progress. Their status is checked, not their examples.
+    const LIVE = new Set(['GET /events', 'GET /webhook-endpoints/{endpointId}/deliveries']);
     let executed = 0;
     for (const [route, op] of pageOrder(doc)) {
       const [method, path] = route.split(' ');
@@ -378,7 +384,7 @@ describe('OpenAPI document (/docs-json)', () => {
         }
         // The success example shows the answer to the first body example (POST /accounts:
         // acc-alice; its second example opens acc-bob).
-        if (typeof example === 'object' && sent === bodies[0]) {
+        if (typeof example === 'object' && sent === bodies[0] && !LIVE.has(route)) {
           wrong.push(...differences(res.body, example).map((d) => `${where}: ${d}`));
         }
       }
@@ -557,6 +563,8 @@ describe('OpenAPI document (/docs-json)', () => {
       }
       const content = op.responses[success[0]].content ?? {};
       const media = Object.values(content);
+      // 204 No Content: no body, so no schema or example.
+      if (success[0] === '204') continue;
       if (media.length === 0) wrong.push(`${route}: success response has no content`);
       const resolvedContent =
         resolved.paths[path][method.toLowerCase()].responses[success[0]].content ?? {};
@@ -768,12 +776,33 @@ describe('OpenAPI document (/docs-json)', () => {
             maxLength: expect.any(Number),
             pattern: expect.any(String),
           });
+        } else if (p.name === 'after') {
+          expect({ where, ...p.schema }).toMatchObject({
+            where,
+            type: 'string',
+            maxLength: expect.any(Number),
+            pattern: expect.any(String),
+          });
+        } else if (p.name === 'type') {
+          expect({ where, ...p.schema }).toMatchObject({
+            where,
+            type: 'array',
+            items: { type: 'string', enum: expect.arrayContaining(['transaction.posted']) },
+          });
+        } else if (p.name === 'accountId') {
+          expect({ where, ...p.schema }).toMatchObject({
+            where,
+            type: 'string',
+            pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$',
+          });
         } else {
           throw new Error(`${where}: an undocumented kind of query parameter; add its checks`);
         }
       }
     }
     expect([...seen].sort()).toEqual([
+      'accountId',
+      'after',
       'at',
       'cursor',
       'format',
@@ -782,6 +811,7 @@ describe('OpenAPI document (/docs-json)', () => {
       'status',
       'timestamp',
       'to',
+      'type',
     ]);
   });
 
@@ -827,10 +857,6 @@ describe('OpenAPI document (/docs-json)', () => {
   const NOT_YET_BUILT = [
     'POST /payments/{paymentId}/refunds',
     'POST /transactions/{transactionId}/reversals',
-    'GET /events',
-    'POST /webhook-endpoints',
-    'DELETE /webhook-endpoints/{endpointId}',
-    'GET /webhook-endpoints/{endpointId}/deliveries',
   ];
 
   contractIt('documents every endpoint of ../shared/API.md (but those of open issues)', () => {

@@ -88,6 +88,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const database = options.database ?? (await createTestDatabase());
   const env = validateEnvironment({
     CASHBACK_WORKER_INTERVAL_MS: '200',
+    // No webhook deliveries unless a test asks for them (it then drives or enables the worker).
+    WEBHOOK_WORKER_INTERVAL_MS: '0',
     ...(options.logs ? { LOG_LEVEL: 'info' } : {}),
     ...options.env,
     DATABASE_URL: database.url,

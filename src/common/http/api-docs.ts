@@ -52,6 +52,10 @@ const EXAMPLE_DETAIL: Record<Exclude<ErrorCode, 'VALIDATION_FAILED'>, string> = 
   ACCOUNT_NOT_FOUND: 'Account acc-404 does not exist.',
   PAYMENT_NOT_FOUND: 'Payment payment404 does not exist.',
   TRANSACTION_NOT_FOUND: 'Transaction 00000000-0000-0000-0000-000000000000 does not exist.',
+  WEBHOOK_ENDPOINT_NOT_FOUND: 'Webhook endpoint we_404 does not exist.',
+  CURSOR_EXPIRED:
+    'This cursor points before the 30 days of events kept; start again from the oldest.',
+  URL_NOT_ALLOWED: 'http://10.0.0.7/hook resolves to 10.0.0.7, a private address.',
   ACCOUNT_EXISTS: 'Account acc-alice already exists.',
   HOLD_NOT_FOUND: 'Hold hold_00000000000000000000000000000000 does not exist.',
   HOLD_NOT_ACTIVE: 'Hold hold_0b8e6f3a8a4e4a539d7c2f3b1c9e5a10 is CAPTURED, not AUTHORIZED.',
@@ -210,6 +214,7 @@ function titleFor(status: number): string {
     404: 'Not Found',
     409: 'Conflict',
     413: 'Payload Too Large',
+    410: 'Gone',
     415: 'Unsupported Media Type',
     422: 'Unprocessable Entity',
     500: 'Internal Server Error',

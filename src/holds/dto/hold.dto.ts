@@ -5,6 +5,7 @@ import { PageMetaDto, PageQueryDto } from '../../common/http/pagination';
 import { ACCOUNT_ID_PATTERN, MAX_AMOUNT, MIN_AMOUNT } from '../../common/money';
 import { Amount } from '../../ledger/dto/movement.dto';
 import { HOLD_STATUSES, type HoldState, type HoldStatus } from '../../ledger/engine/commands';
+import { holdResource } from '../../ledger/engine/hold-resource';
 
 export const MAX_HOLD_EXPIRES_IN_MS = 2_592_000_000; // 30 days
 export const DEFAULT_HOLD_EXPIRES_IN_MS = 604_800_000; // 7 days
@@ -148,25 +149,7 @@ export class HoldDto {
   capture!: HoldCaptureInfoDto | null;
 
   static from(this: void, hold: HoldState): HoldDto {
-    return {
-      holdId: hold.holdId,
-      accountId: hold.accountId,
-      targetAccountId: hold.targetAccountId,
-      amount: hold.amount,
-      status: hold.status,
-      expiresAt: hold.expiresAt,
-      createdAt: hold.createdAt,
-      capturedAmount: hold.capturedAmount,
-      capture:
-        hold.captureMovementId === null || hold.captureTimestamp === null
-          ? null
-          : {
-              transactionId: hold.captureMovementId,
-              amount: hold.capturedAmount,
-              paymentId: hold.capturePaymentId,
-              timestamp: hold.captureTimestamp,
-            },
-    };
+    return holdResource(hold);
   }
 }
 

@@ -83,6 +83,8 @@ export interface OpenAccount {
   readonly currency: string;
   /** ≥ 0; a positive one is booked as a DEPOSIT entry. */
   readonly initialDeposit: number;
+  /** Pure: the public Account (as GET /accounts/{id} shows it), the `account.created` data. */
+  readonly resource: (account: AccountState) => unknown;
   /** Default 0. */
   readonly overdraftLimit?: number;
   /** Default null: no daily limit. */
@@ -95,6 +97,8 @@ export interface UpdateAccount {
   readonly accountId: string;
   readonly overdraftLimit?: number;
   readonly dailyDebitLimit?: number | null;
+  /** Pure: the public Account, the `account.updated` data. */
+  readonly resource: (account: AccountState) => unknown;
 }
 
 /** Freezes, unfreezes or closes an account. */
@@ -102,6 +106,8 @@ export interface ChangeStatus {
   readonly kind: 'changeStatus';
   readonly accountId: string;
   readonly action: 'freeze' | 'unfreeze' | 'close';
+  /** Pure: the public Account, the `account.updated` data. */
+  readonly resource: (account: AccountState) => unknown;
 }
 
 export interface Deposit {
@@ -134,6 +140,8 @@ export interface PaymentCommand {
   readonly credit: CreditToSchedule;
   /** Pure: the submitter's own row for the payment, built from the decided facts. */
   readonly record: (facts: PaymentFacts) => LedgerRecord;
+  /** Pure: the public Payment (as GET /payments/{id} shows it), the `payment.created` data. */
+  readonly resource: (facts: PaymentFacts) => unknown;
 }
 
 /** Reserves `amount` on the account until a capture, a void or `expiresInMs` later. */
@@ -157,7 +165,7 @@ export interface CaptureHold {
   readonly accountIds: readonly string[];
   readonly amount: number;
   /** For a hold without a target: the payment the capture makes, as POST /payments would. */
-  readonly payment?: Pick<PaymentCommand, 'credit' | 'record'>;
+  readonly payment?: Pick<PaymentCommand, 'credit' | 'record' | 'resource'>;
 }
 
 export interface VoidHold {
@@ -243,4 +251,19 @@ export interface PendingCredit {
   readonly amount: number;
   readonly dueAt: number;
   readonly entryType: 'CASHBACK';
+}
+
+/**
+ * An event a command reports, written to the outbox (`events`) in the batch's transaction, so
+ * it exists iff the change committed. `transaction.posted` needs no draft: every movement's is
+ * written from its inserted entries. A command's drafts come before its movements' events.
+ */
+export interface EventDraft {
+  /** A type of the contract, e.g. `account.created`. */
+  readonly type: string;
+  /** The accounts the event concerns (`GET /events?accountId=` filters on them). */
+  readonly accountIds: readonly string[];
+  readonly occurredAt: number;
+  /** The public resource, exactly as its GET endpoint shows it. */
+  readonly data: unknown;
 }

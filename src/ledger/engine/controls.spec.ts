@@ -17,6 +17,9 @@ const transfer = (source: string, target: string, amount: number): LedgerCommand
   amount,
 });
 
+/** The public Account, as a stand-in that shows what it was given. */
+const resource = (a: AccountState) => ({ public: a.accountId, status: a.status });
+
 function detail(decision: ReturnType<typeof decide>): string {
   if (decision.ok) throw new Error('expected a refusal');
   return decision.error.detail;
@@ -189,7 +192,7 @@ describe('account controls (pure rules)', () => {
 
   describe('PATCH limits', () => {
     const update = (patch: { overdraftLimit?: number; dailyDebitLimit?: number | null }) =>
-      ({ kind: 'updateAccount', accountId: 'a', ...patch }) as const;
+      ({ kind: 'updateAccount', accountId: 'a', ...patch, resource }) as const;
 
     it('changes only the fields given; null clears the daily limit', () => {
       const lookup = lookupOf(account('a', { overdraftLimit: 10, dailyDebitLimit: 99 }));
@@ -234,7 +237,7 @@ describe('account controls (pure rules)', () => {
 
   describe('freeze, unfreeze, close', () => {
     const change = (action: 'freeze' | 'unfreeze' | 'close') =>
-      ({ kind: 'changeStatus', accountId: 'a', action }) as const;
+      ({ kind: 'changeStatus', accountId: 'a', action, resource }) as const;
 
     it('freeze and unfreeze, each a no-op when repeated', () => {
       for (const [from, action, to] of [
@@ -289,6 +292,7 @@ describe('account controls (pure rules)', () => {
           initialDeposit: 0,
           overdraftLimit: 7,
           dailyDebitLimit: 9,
+          resource,
         },
         lookupOf(),
         context,

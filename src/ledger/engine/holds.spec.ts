@@ -37,7 +37,11 @@ const capture = (amount: number, payment = true): LedgerCommand => ({
   accountIds: ['a', 'b'],
   amount,
   payment: payment
-    ? { credit, record: (facts) => ({ entity: Object, values: { ...facts } }) }
+    ? {
+        credit,
+        record: (facts) => ({ entity: Object, values: { ...facts } }),
+        resource: (facts) => ({ public: facts.paymentId }),
+      }
     : undefined,
 });
 

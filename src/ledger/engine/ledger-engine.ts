@@ -19,11 +19,12 @@ import { inProgress, keyReused } from '../../idempotency/idempotency.service';
 import { MetricsService } from '../../observability/metrics/metrics.service';
 import { ENTRY_TYPES } from '../ledger-entry.entity';
 import { AccountsRepository } from '../repositories/accounts.repository';
-import { LedgerRepository } from '../repositories/ledger.repository';
 import { HoldsRepository } from '../repositories/holds.repository';
+import { LedgerRepository, OutboxSlot } from '../repositories/ledger.repository';
 import { ScheduledCreditsRepository } from '../repositories/scheduled-credits.repository';
 import type {
   AccountState,
+  EventDraft,
   HoldState,
   CommandResult,
   EntryLine,
@@ -269,6 +270,10 @@ export class LedgerEngine implements OnApplicationShutdown {
     for (const accountId of settled.accounts) touched.add(accountId);
     const holds = await this.loadHolds(manager, batch, state, now);
     for (const accountId of holds.expiredOn) touched.add(accountId);
+    const events: OutboxSlot[] = [
+      ...settled.events,
+      ...holds.expired.map((draft): OutboxSlot => ({ kind: 'draft', draft })),
+    ];
 
     const keys = await this.lookUpKeys(manager, batch, now);
     const decidedKeys = new Map<string, { fingerprint: string; answer: StoredResponse }>();
@@ -314,6 +319,10 @@ export class LedgerEngine implements OnApplicationShutdown {
     const records: LedgerRecord[] = [];
     for (const { index, needsPaymentId, finish } of accepted) {
       const effects = finish(needsPaymentId ? paymentIds.shift() : undefined);
+      for (const draft of effects.events ?? []) events.push({ kind: 'draft', draft });
+      for (const movementId of new Set(effects.lines.map((l) => l.movementId))) {
+        events.push({ kind: 'posted', movementId });
+      }
       lines.push(...effects.lines);
       credits.push(...effects.credits);
       records.push(...effects.records);
@@ -340,8 +349,9 @@ export class LedgerEngine implements OnApplicationShutdown {
     if (updatedHolds.length > 0) await this.holds.update(manager, updatedHolds);
     if (lines.length > 0 || touched.size > 0) {
       const accounts = [...touched].map((id) => state.get(id)!);
-      const xactId = await this.ledger.post(manager, lines, accounts);
-      if (xactId) this.transactions.noteTransactionId(xactId);
+      const posted = await this.ledger.post(manager, lines, accounts, events);
+      if (posted.xactId) this.transactions.noteTransactionId(posted.xactId);
+      this.transactions.afterCommit(() => this.metrics.countEvents(posted.events));
     }
     if (settled.references.length > 0) {
       const count = await this.credits.markSettled(manager, settled.references, now);
@@ -381,6 +391,7 @@ export class LedgerEngine implements OnApplicationShutdown {
   ): Promise<{
     accounts: string[];
     references: { reference: string; movementId: string | null }[];
+    events: OutboxSlot[];
   }> {
     const thresholds = new Map<string, number>();
     for (const account of state.values()) {
@@ -389,7 +400,7 @@ export class LedgerEngine implements OnApplicationShutdown {
         thresholds.set(account.accountId, threshold);
       }
     }
-    if (thresholds.size === 0) return { accounts: [], references: [] };
+    if (thresholds.size === 0) return { accounts: [], references: [], events: [] };
     const { due, next } = await this.credits.findDue(manager, thresholds);
     const references = due.map((credit) => ({
       reference: credit.reference,
@@ -413,7 +424,18 @@ export class LedgerEngine implements OnApplicationShutdown {
     const order = new Map(due.map((credit, i) => [credit.reference, i]));
     settledLines.sort((a, b) => order.get(a.paymentId!)! - order.get(b.paymentId!)!);
     lines.push(...settledLines);
-    return { accounts: [...thresholds.keys()], references };
+    // Per credit, in due order: its CASHBACK movement (none for 0), then the payment's event.
+    const events = due.flatMap((credit, i): OutboxSlot[] => {
+      const movementId = references[i].movementId;
+      const credited: OutboxSlot = {
+        kind: 'credited',
+        reference: credit.reference,
+        accountId: credit.accountId,
+        occurredAt: credit.dueAt,
+      };
+      return movementId ? [{ kind: 'posted', movementId }, credited] : [credited];
+    });
+    return { accounts: [...thresholds.keys()], references, events };
   }
 
   /**
@@ -433,6 +455,8 @@ export class LedgerEngine implements OnApplicationShutdown {
     loaded: Set<string>;
     changed: Set<string>;
     expiredOn: string[];
+    /** The `hold.expired` events of the holds expired here. */
+    expired: EventDraft[];
     set: (hold: HoldState) => void;
   }> {
     const holds = new Map<string, HoldState>();
@@ -442,6 +466,7 @@ export class LedgerEngine implements OnApplicationShutdown {
       holds.set(hold.holdId, hold);
       changed.add(hold.holdId);
     };
+    const expired: EventDraft[] = [];
     const thresholds = new Map<string, number>();
     for (const account of state.values()) {
       const threshold = Math.max(now, account.lastEntryAt);
@@ -458,6 +483,7 @@ export class LedgerEngine implements OnApplicationShutdown {
           next.get(accountId) ?? null,
         );
         state.set(accountId, result.account);
+        expired.push(...result.events);
         for (const hold of result.holds) {
           loaded.add(hold.holdId);
           set(hold);
@@ -475,7 +501,7 @@ export class LedgerEngine implements OnApplicationShutdown {
         loaded.add(hold.holdId);
       }
     }
-    return { state: holds, loaded, changed, expiredOn: [...thresholds.keys()], set };
+    return { state: holds, loaded, changed, expiredOn: [...thresholds.keys()], expired, set };
   }
 
   private async lookUpKeys(

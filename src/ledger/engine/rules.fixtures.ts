@@ -1,5 +1,5 @@
 import { DomainException } from '../../common/errors/domain.exception';
-import type { AccountState, PaymentCommand } from './commands';
+import type { AccountState, LedgerCommand, PaymentCommand } from './commands';
 import type { AccountLookup, Decision, Effects } from './rules';
 
 /** Shared by the rules' unit tests: accounts, look-ups and decision helpers. */
@@ -49,4 +49,18 @@ export const payment = (accountId: string, amount: number, credit = 2): PaymentC
   amount,
   credit: { amount: credit, delayMs: 1000, entryType: 'CASHBACK' },
   record: (facts) => ({ entity: Object, values: { ...facts } }),
+  resource: (facts) => ({ public: facts.paymentId }),
+});
+
+/** Opens an account; its public resource here is a stand-in that shows what it was given. */
+export const open = (
+  accountId: string,
+  initialDeposit: number,
+  currency = 'USD',
+): LedgerCommand => ({
+  kind: 'openAccount',
+  accountId,
+  currency,
+  initialDeposit,
+  resource: (a) => ({ public: a.accountId, balance: a.balance }),
 });

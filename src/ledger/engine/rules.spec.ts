@@ -10,7 +10,7 @@ import {
   settleCredits,
   utcDay,
 } from './rules';
-import { account, context, effects, lookupOf, payment, refusal, T } from './rules.fixtures';
+import { account, context, effects, lookupOf, open, payment, refusal, T } from './rules.fixtures';
 
 describe('ledger rules (pure)', () => {
   describe('deposit and withdrawal', () => {
@@ -171,6 +171,14 @@ describe('ledger rules (pure)', () => {
         transactionId: 'm-1',
         amount: 100,
       });
+      expect(e.events).toEqual([
+        {
+          type: 'payment.created',
+          accountIds: ['a'],
+          occurredAt: T,
+          data: { public: 'payment7' },
+        },
+      ]);
     });
 
     it('keeps an earlier next due time', () => {
@@ -191,11 +199,7 @@ describe('ledger rules (pure)', () => {
 
   describe('opening an account', () => {
     it('opens with a DEPOSIT line for a positive initial deposit, stamped at its creation', () => {
-      const d = decide(
-        { kind: 'openAccount', accountId: 'n', currency: 'EUR', initialDeposit: 300 },
-        lookupOf(),
-        context,
-      );
+      const d = decide(open('n', 300, 'EUR'), lookupOf(), context);
       expect(d.ok && d.opened).toEqual(
         account('n', { currency: 'EUR', createdAt: T, lastEntryAt: T }),
       );
@@ -208,28 +212,25 @@ describe('ledger rules (pure)', () => {
       ]);
     });
 
+    it('reports account.created with the public account as it is after the initial deposit', () => {
+      expect(effects(decide(open('n', 300, 'EUR'), lookupOf(), context)).events).toEqual([
+        {
+          type: 'account.created',
+          accountIds: ['n'],
+          occurredAt: T,
+          data: { public: 'n', balance: 300 },
+        },
+      ]);
+    });
+
     it('books nothing for a zero initial deposit', () => {
-      expect(
-        effects(
-          decide(
-            { kind: 'openAccount', accountId: 'n', currency: 'USD', initialDeposit: 0 },
-            lookupOf(),
-            context,
-          ),
-        ).lines,
-      ).toEqual([]);
+      expect(effects(decide(open('n', 0, 'USD'), lookupOf(), context)).lines).toEqual([]);
     });
 
     it('refuses an id that exists (also one opened earlier in the batch)', () => {
-      expect(
-        refusal(
-          decide(
-            { kind: 'openAccount', accountId: 'a', currency: 'USD', initialDeposit: 0 },
-            lookupOf(account('a')),
-            context,
-          ),
-        ),
-      ).toBe('ACCOUNT_EXISTS');
+      expect(refusal(decide(open('a', 0, 'USD'), lookupOf(account('a')), context))).toBe(
+        'ACCOUNT_EXISTS',
+      );
     });
   });
 
@@ -246,7 +247,7 @@ describe('ledger rules (pure)', () => {
         [{ kind: 'transfer', sourceAccountId: 's', targetAccountId: 't', amount: 1 }, ['s', 't']],
         [{ kind: 'deposit', accountId: 'd', amount: 1 }, ['d']],
         [{ kind: 'settle', accountIds: ['x', 'y'] }, ['x', 'y']],
-        [{ kind: 'openAccount', accountId: 'o', currency: 'USD', initialDeposit: 0 }, ['o']],
+        [open('o', 0, 'USD'), ['o']],
       ];
       for (const [command, ids] of commands) expect(accountsOf(command)).toEqual(ids);
     });
@@ -413,15 +414,9 @@ describe('ledger rules (pure)', () => {
 
     it('names the account in ACCOUNT_EXISTS, SAME_ACCOUNT and CURRENCY_MISMATCH', () => {
       const lookup = lookupOf(account('a'), account('e', { currency: 'EUR' }));
-      expect(
-        detail(
-          decide(
-            { kind: 'openAccount', accountId: 'a', currency: 'USD', initialDeposit: 0 },
-            lookup,
-            context,
-          ),
-        ),
-      ).toBe('Account a already exists.');
+      expect(detail(decide(open('a', 0, 'USD'), lookup, context))).toBe(
+        'Account a already exists.',
+      );
       const transfer = (sourceAccountId: string, targetAccountId: string): LedgerCommand => ({
         kind: 'transfer',
         sourceAccountId,
@@ -446,11 +441,7 @@ describe('ledger rules (pure)', () => {
     });
 
     it('returns the opened account, with nothing booked, for a zero initial deposit', () => {
-      const d = decide(
-        { kind: 'openAccount', accountId: 'n', currency: 'USD', initialDeposit: 0 },
-        lookupOf(),
-        context,
-      );
+      const d = decide(open('n', 0, 'USD'), lookupOf(), context);
       const opened = account('n', { createdAt: T, lastEntryAt: T });
       expect(d.ok && d.accounts).toEqual([opened]);
       expect(effects(d).result).toEqual(opened);

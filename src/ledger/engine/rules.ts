@@ -1,6 +1,7 @@
 import { AccountNotFoundException, DomainException } from '../../common/errors/domain.exception';
 import { MAX_BALANCE } from '../../common/money';
 import type { EntryType } from '../ledger-entry.entity';
+import { holdResource } from './hold-resource';
 import type {
   AccountState,
   CreditToSchedule,
@@ -8,6 +9,7 @@ import type {
   PaymentFacts,
   CommandResult,
   EntryLine,
+  EventDraft,
   LedgerCommand,
   LedgerRecord,
   NewCredit,
@@ -49,6 +51,8 @@ export interface Effects<R> {
   /** Holds the command creates or changes, as they are to be written. */
   readonly holds?: readonly HoldState[];
   readonly result: R;
+  /** Events the command reports besides `transaction.posted` (written before those). */
+  readonly events?: readonly EventDraft[];
 }
 
 export interface Accepted<R> {
@@ -314,7 +318,27 @@ function decideOpenAccount(
       : { accounts: [opened], lines: [] };
   if (!('lines' in posted)) return posted;
   const account = posted.accounts[0];
-  return { ...accepted(posted, () => account), opened };
+  const effects: Effects<CommandResult<typeof command>> = {
+    lines: posted.lines,
+    credits: [],
+    records: [],
+    result: account,
+    events: [
+      {
+        type: 'account.created',
+        accountIds: [accountId],
+        occurredAt: context.timestamp,
+        data: command.resource(account),
+      },
+    ],
+  };
+  return {
+    ok: true,
+    accounts: posted.accounts,
+    opened,
+    needsPaymentId: false,
+    finish: () => effects,
+  };
 }
 
 function decideSingle(
@@ -439,7 +463,7 @@ function withCredit(
 function paymentEffects(
   payment: { accountId: string; amount: number; credit: CreditToSchedule } & Pick<
     Extract<LedgerCommand, { kind: 'payment' }>,
-    'record'
+    'record' | 'resource'
   >,
   lines: readonly EntryLine[],
   paymentId: string | undefined,
@@ -472,12 +496,49 @@ function paymentEffects(
       },
     ],
     records: [payment.record(facts)],
+    events: [
+      {
+        type: 'payment.created',
+        accountIds: [accountId],
+        occurredAt: context.timestamp,
+        data: payment.resource(facts),
+      },
+    ],
   };
 }
 
-/** An account's own change (limits, status): no entry, the new state is the result. */
-function changed(account: AccountState): Accepted<AccountState> {
-  return accepted({ accounts: [account], lines: [] }, () => account);
+/**
+ * An account's own change (limits, status): no entry, the new state is the result, and an
+ * `account.updated` event when something did change (a repeated freeze is a no-op).
+ */
+function changed(
+  before: AccountState,
+  after: AccountState,
+  resource: (account: AccountState) => unknown,
+  context: RuleContext,
+): Accepted<AccountState> {
+  const same =
+    before.status === after.status &&
+    before.overdraftLimit === after.overdraftLimit &&
+    before.dailyDebitLimit === after.dailyDebitLimit;
+  const events: EventDraft[] = same
+    ? []
+    : [
+        {
+          type: 'account.updated',
+          accountIds: [after.accountId],
+          occurredAt: context.timestamp,
+          data: resource(after),
+        },
+      ];
+  const effects: Effects<AccountState> = {
+    lines: [],
+    credits: [],
+    records: [],
+    result: after,
+    events,
+  };
+  return { ok: true, accounts: [after], needsPaymentId: false, finish: () => effects };
 }
 
 /**
@@ -488,6 +549,7 @@ function changed(account: AccountState): Accepted<AccountState> {
 function decideUpdateAccount(
   command: Extract<LedgerCommand, { kind: 'updateAccount' }>,
   lookup: AccountLookup,
+  context: RuleContext,
 ): Decision<AccountState> {
   const account = lookup(command.accountId);
   if (!account) return refuse(new AccountNotFoundException(command.accountId));
@@ -507,7 +569,7 @@ function decideUpdateAccount(
       ),
     );
   }
-  return changed(next);
+  return changed(account, next, command.resource, context);
 }
 
 /**
@@ -517,12 +579,14 @@ function decideUpdateAccount(
 function decideChangeStatus(
   command: Extract<LedgerCommand, { kind: 'changeStatus' }>,
   lookup: AccountLookup,
+  context: RuleContext,
 ): Decision<AccountState> {
   const account = lookup(command.accountId);
   if (!account) return refuse(new AccountNotFoundException(command.accountId));
   if (account.status === 'CLOSED') return refuse(accountClosed(account.accountId, 409));
   if (command.action !== 'close') {
-    return changed({ ...account, status: command.action === 'freeze' ? 'FROZEN' : 'ACTIVE' });
+    const status = command.action === 'freeze' ? 'FROZEN' : 'ACTIVE';
+    return changed(account, { ...account, status }, command.resource, context);
   }
   const reasons = [
     account.balance !== 0 && `its balance is ${account.balance}, not 0`,
@@ -537,7 +601,7 @@ function decideChangeStatus(
       ),
     );
   }
-  return changed({ ...account, status: 'CLOSED' });
+  return changed(account, { ...account, status: 'CLOSED' }, command.resource, context);
 }
 
 /** Decides one command against the batch's state. */
@@ -557,9 +621,9 @@ export function decide<C extends LedgerCommand>(
     case 'openAccount':
       return decideOpenAccount(command, lookup, context) as Decision<CommandResult<C>>;
     case 'updateAccount':
-      return decideUpdateAccount(command, lookup) as Decision<CommandResult<C>>;
+      return decideUpdateAccount(command, lookup, context) as Decision<CommandResult<C>>;
     case 'changeStatus':
-      return decideChangeStatus(command, lookup) as Decision<CommandResult<C>>;
+      return decideChangeStatus(command, lookup, context) as Decision<CommandResult<C>>;
     case 'deposit':
     case 'withdrawal':
       return decideSingle(command, lookup, context) as Decision<CommandResult<C>>;
@@ -681,6 +745,7 @@ function decideAuthorizeHold(
     records: [],
     holds: [hold],
     result: hold,
+    events: [holdEvent('hold.created', hold, context.timestamp)],
   };
   return {
     ok: true,
@@ -800,6 +865,7 @@ function decideCaptureHold(
           records: [],
           holds: [done],
           result: { ...base, hold: done, paymentId: null, payment: null },
+          events: [holdEvent('hold.captured', done, context.timestamp)],
         };
       }
       const effects = paymentEffects(
@@ -815,6 +881,7 @@ function decideCaptureHold(
         records: effects.records,
         holds: [done],
         result: { ...base, hold: done, paymentId: done.capturePaymentId, payment: effects.facts },
+        events: [...(effects.events ?? []), holdEvent('hold.captured', done, context.timestamp)],
       };
     },
   };
@@ -838,6 +905,7 @@ function decideVoidHold(
     records: [],
     holds: [voided],
     result: voided,
+    events: [holdEvent('hold.voided', voided, context.timestamp)],
   };
   return {
     ok: true,
@@ -857,11 +925,26 @@ export function expireHolds(
   account: AccountState,
   due: readonly HoldState[],
   next: number | null,
-): { account: AccountState; holds: HoldState[] } {
+): { account: AccountState; holds: HoldState[]; events: EventDraft[] } {
   let state = account;
   const holds = due.map((hold): HoldState => {
     state = releaseHold(state, hold);
     return { ...hold, status: 'EXPIRED', resolvedAt: hold.expiresAt };
   });
-  return { account: { ...state, nextHoldExpiresAt: next }, holds };
+  return {
+    account: { ...state, nextHoldExpiresAt: next },
+    holds,
+    events: holds.map((hold) => holdEvent('hold.expired', hold, hold.expiresAt)),
+  };
+}
+
+/** A `hold.*` event: the Hold as it is now, for its account and its target. */
+function holdEvent(type: string, hold: HoldState, occurredAt: number): EventDraft {
+  return {
+    type,
+    accountIds:
+      hold.targetAccountId === null ? [hold.accountId] : [hold.accountId, hold.targetAccountId],
+    occurredAt,
+    data: holdResource(hold),
+  };
 }

@@ -4,14 +4,35 @@ import { EntityManager, Repository } from 'typeorm';
 import { toSafeInteger } from '../../database/bigint.transformer';
 import { PreparedStatement, queryPrepared } from '../../database/prepared-statement';
 import { XACT_ID_SQL } from '../../database/transaction-runner';
-import type { AccountState, EntryLine, LedgerRecord } from '../engine/commands';
+import type { AccountState, EntryLine, EventDraft, LedgerRecord } from '../engine/commands';
 import { LedgerEntry } from '../ledger-entry.entity';
 
 /**
- * A whole batch's entries and the new state of every account it touched, in ONE statement (a
- * data-modifying CTE), sent prepared: the batch's write costs one round trip however many
- * movements it holds, and is planned once per connection. Entries are inserted in the order
+ * One event of a batch for the outbox, in the order they are written (which is the order of
+ * their event ids): a command's own draft, the `transaction.posted` of a movement (built from
+ * its inserted entries), or the `payment.cashback_credited` of a settled credit.
+ */
+export type OutboxSlot =
+  | { readonly kind: 'draft'; readonly draft: EventDraft }
+  | { readonly kind: 'posted'; readonly movementId: string }
+  | {
+      readonly kind: 'credited';
+      readonly reference: string;
+      readonly accountId: string;
+      readonly occurredAt: number;
+    };
+
+/**
+ * A whole batch's entries, the new state of every account it touched and its events, in ONE
+ * statement (a data-modifying CTE), sent prepared: the batch's write costs one round trip however
+ * many movements it holds, and is planned once per connection. Entries are inserted in the order
  * given, so their ids (the history's tie-breaker) follow the order the batch decided them.
+ *
+ * The outbox rows (`events`) are written by the same statement, so an event exists iff its change
+ * committed. `transaction.posted` is built here from the inserted rows, as it needs their entry
+ * ids; its `type` is derived like LedgerQueries.transaction derives it (keep the two in step).
+ * `payment.cashback_credited` reads the `payments` row of the credit's reference: that is the one
+ * place the ledger reads a table of the payments module (its shape: PaymentsService.get).
  * It returns the transaction's id for the lost-COMMIT check.
  */
 const POST_BATCH: PreparedStatement = {
@@ -25,8 +46,8 @@ const POST_BATCH: PreparedStatement = {
                 debit_day = v.debit_day, debit_used = v.debit_used,
                 next_hold_expires_at = v.next_hold_expires_at
            FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
-                       $14::text[], $15::bigint[], $16::bigint[], $17::bigint[], $18::int[],
-                       $19::bigint[], $20::bigint[])
+                       $15::text[], $16::bigint[], $17::bigint[], $18::bigint[], $19::int[],
+                       $20::bigint[], $21::bigint[])
                 AS v(account_id, balance, last_entry_at, next_credit_due_at, pending_credits,
                      status, overdraft_limit, daily_debit_limit, held_amount, debit_day,
                      debit_used, next_hold_expires_at)
@@ -42,9 +63,53 @@ const POST_BATCH: PreparedStatement = {
                 WITH ORDINALITY AS e(movement_id, account_id, timestamp, operation, amount,
                                      balance_after, counterparty, payment_ref, ord)
           ORDER BY e.ord
+         RETURNING transaction_id, movement_id, account_id, timestamp, operation, amount,
+                   balance_after, counterparty_account_id, payment_ref
+       ), movements AS (
+         SELECT i.movement_id,
+                CASE WHEN bool_or(i.operation IN ('TRANSFER_OUT', 'TRANSFER_IN')) THEN 'TRANSFER'
+                     ELSE (array_agg(i.operation ORDER BY i.transaction_id))[1] END AS type,
+                min(i.timestamp) AS timestamp,
+                array_agg(DISTINCT i.account_id) AS account_ids,
+                jsonb_agg(jsonb_build_object(
+                  'entryId', i.transaction_id::text, 'transactionId', i.movement_id,
+                  'accountId', i.account_id, 'type', i.operation, 'amount', i.amount,
+                  'balanceAfter', i.balance_after, 'timestamp', i.timestamp,
+                  'counterpartyAccountId', i.counterparty_account_id, 'paymentId', i.payment_ref
+                ) ORDER BY i.transaction_id) AS entries
+           FROM inserted i
+          GROUP BY i.movement_id
+       ), slots AS (
+         SELECT s.ord,
+                CASE s.k WHEN 'draft' THEN s.t
+                         WHEN 'posted' THEN 'transaction.posted'
+                         ELSE 'payment.cashback_credited' END AS type,
+                CASE s.k WHEN 'posted' THEN m.account_ids ELSE s.a END AS account_ids,
+                CASE s.k WHEN 'posted' THEN m.timestamp ELSE s.o END AS occurred_at,
+                CASE s.k
+                  WHEN 'draft' THEN s.d
+                  WHEN 'posted' THEN jsonb_build_object(
+                    'transactionId', m.movement_id, 'type', m.type, 'timestamp', m.timestamp,
+                    'entries', m.entries)
+                  ELSE (SELECT jsonb_build_object(
+                    'paymentId', p.payment_id, 'transactionId', p.movement_id,
+                    'accountId', p.account_id, 'amount', p.amount,
+                    'cashbackAmount', p.cashback_amount, 'cashbackDueAt', p.cashback_due_at,
+                    'status', 'CASHBACK_RECEIVED', 'timestamp', p.timestamp)
+                    FROM payments p WHERE p.payment_id = s.r)
+                END AS data
+           FROM ROWS FROM (jsonb_to_recordset($14::jsonb)
+                  AS (k text, t text, a text[], o bigint, d jsonb, m uuid, r text))
+                WITH ORDINALITY AS s(k, t, a, o, d, m, r, ord)
+           LEFT JOIN movements m ON s.k = 'posted' AND m.movement_id = s.m
+       ), written AS (
+         INSERT INTO events (type, account_ids, occurred_at, data)
+         SELECT type, account_ids, occurred_at, data FROM slots
+          WHERE data IS NOT NULL
+          ORDER BY ord
          RETURNING 1
        )
-       SELECT ${XACT_ID_SQL} AS xact_id`,
+       SELECT ${XACT_ID_SQL} AS xact_id, (SELECT count(*) FROM written)::int AS events`,
 };
 
 /** `ledger_transactions` (append-only) and the ids drawn for movements. */
@@ -52,13 +117,17 @@ const POST_BATCH: PreparedStatement = {
 export class LedgerRepository {
   constructor(@InjectRepository(LedgerEntry) private readonly entries: Repository<LedgerEntry>) {}
 
-  /** Writes the entries and the accounts' new state; returns the transaction's id. */
+  /**
+   * Writes the entries, the accounts' new state and the batch's events; returns the
+   * transaction's id and how many events were written.
+   */
   async post(
     manager: EntityManager,
     lines: readonly EntryLine[],
     accounts: readonly AccountState[],
-  ): Promise<string | undefined> {
-    const rows = await queryPrepared<{ xact_id: string }>(manager, POST_BATCH, [
+    events: readonly OutboxSlot[] = [],
+  ): Promise<{ xactId: string | undefined; events: number }> {
+    const rows = await queryPrepared<{ xact_id: string; events: number }>(manager, POST_BATCH, [
       accounts.map((a) => a.accountId),
       accounts.map((a) => a.balance),
       accounts.map((a) => a.lastEntryAt),
@@ -72,6 +141,7 @@ export class LedgerRepository {
       lines.map((l) => l.balanceAfter),
       lines.map((l) => l.counterpartyAccountId),
       lines.map((l) => l.paymentId),
+      JSON.stringify(events.map(toSlotRow)),
       accounts.map((a) => a.status),
       accounts.map((a) => a.overdraftLimit),
       accounts.map((a) => a.dailyDebitLimit),
@@ -80,7 +150,7 @@ export class LedgerRepository {
       accounts.map((a) => a.debitUsed),
       accounts.map((a) => a.nextHoldExpiresAt),
     ]);
-    return rows[0]?.xact_id;
+    return { xactId: rows[0]?.xact_id, events: rows[0]?.events ?? 0 };
   }
 
   /**
@@ -152,5 +222,23 @@ export class LedgerRepository {
   /** The entries of one movement, in the order they were posted. */
   movement(movementId: string): Promise<LedgerEntry[]> {
     return this.entries.find({ where: { movementId }, order: { entryId: 'ASC' } });
+  }
+}
+
+/** The JSON row POST_BATCH reads a slot from (short keys: k kind, t type, a accountIds, …). */
+function toSlotRow(slot: OutboxSlot): Record<string, unknown> {
+  switch (slot.kind) {
+    case 'draft':
+      return {
+        k: 'draft',
+        t: slot.draft.type,
+        a: slot.draft.accountIds,
+        o: slot.draft.occurredAt,
+        d: slot.draft.data,
+      };
+    case 'posted':
+      return { k: 'posted', m: slot.movementId };
+    case 'credited':
+      return { k: 'credited', r: slot.reference, a: [slot.accountId], o: slot.occurredAt };
   }
 }

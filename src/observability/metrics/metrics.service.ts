@@ -88,8 +88,30 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly eventsWritten = new Counter({
+    name: 'events_written_total',
+    help: 'Events written to the outbox (GET /events) by committed ledger batches.',
+    registers: [this.registry],
+  });
+
+  private readonly deliveries = new Counter({
+    name: 'webhook_delivery_attempts_total',
+    help: 'Webhook delivery attempts, by outcome: delivered, retry (failed, tried again later), failed (given up).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly deliveryLag = new Histogram({
+    name: 'webhook_delivery_lag_seconds',
+    help: 'Time from an event occurring to its webhook being acknowledged (2xx).',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86400],
+    registers: [this.registry],
+  });
+
   constructor(transactions: TransactionRunner, dataSource: DataSource) {
     collectDefaultMetrics({ register: this.registry });
+    this.eventsWritten.inc(0);
+    for (const outcome of ['delivered', 'retry', 'failed']) this.deliveries.inc({ outcome }, 0);
     // Known series start at 0, so rate() and alerts see them before the first event.
     for (const sqlstate of ['40001', '40P01']) this.retries.inc({ sqlstate }, 0);
     transactions.onRetry((sqlstate) => this.retries.inc({ sqlstate }));
@@ -107,6 +129,17 @@ export class MetricsService {
       this.entries.inc({ type });
       if (type === 'CASHBACK') this.cashbacks.inc();
     }
+  }
+
+  /** Counts the events a committed batch wrote. */
+  countEvents(count: number): void {
+    if (count > 0) this.eventsWritten.inc(count);
+  }
+
+  /** One webhook delivery attempt; `lagMs` (event to acknowledgement) when delivered. */
+  countDelivery(outcome: 'delivered' | 'retry' | 'failed', lagMs?: number): void {
+    this.deliveries.inc({ outcome });
+    if (lagMs !== undefined) this.deliveryLag.observe(Math.max(0, lagMs) / 1000);
   }
 
   /** Records the size of a committed ledger batch. */

@@ -2,6 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsString } from 'class-validator';
 import { AccountAmountDto } from '../../ledger/dto/movement.dto';
 import { PAYMENT_STATUSES, type PaymentStatus } from '../cashback';
+import type { Payment } from '../payment.entity';
 
 /** `{ accountId, amount }`, validated exactly like a deposit or a withdrawal. */
 export class CreatePaymentDto extends AccountAmountDto {}
@@ -51,6 +52,20 @@ export class PaymentDto {
 
   @ApiProperty({ example: 1763700000000, type: 'integer' })
   timestamp!: number;
+
+  /** The public Payment: GET /payments/{id} and the data of the payment events. */
+  static from(this: void, payment: Payment, status: PaymentStatus): PaymentDto {
+    return {
+      paymentId: payment.paymentId,
+      transactionId: payment.movementId,
+      accountId: payment.accountId,
+      amount: payment.amount,
+      cashbackAmount: payment.cashbackAmount,
+      cashbackDueAt: payment.cashbackDueAt,
+      status,
+      timestamp: payment.timestamp,
+    };
+  }
 }
 
 export class PaymentCreatedDto extends PaymentDto {
