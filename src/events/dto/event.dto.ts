@@ -6,6 +6,7 @@ import {
   PickType,
 } from '@nestjs/swagger';
 import { AccountDto } from '../../accounts/dto/account.dto';
+import { HoldDto } from '../../holds/dto/hold.dto';
 import { TransactionDto } from '../../ledger/dto/ledger-entry.dto';
 import { PaymentDto } from '../../payments/dto/payment.dto';
 import { Transform } from 'class-transformer';
@@ -14,7 +15,7 @@ import { PageQueryDto } from '../../common/http/pagination';
 import { ACCOUNT_ID_PATTERN } from '../../common/money';
 import { EVENT_TYPES, type EventType } from '../event-types';
 
-@ApiExtraModels(AccountDto, PaymentDto, TransactionDto)
+@ApiExtraModels(AccountDto, PaymentDto, TransactionDto, HoldDto)
 export class EventDto {
   @ApiProperty({ example: '1042', description: 'Opaque id; also a valid `after`.' })
   eventId!: string;
@@ -33,9 +34,10 @@ export class EventDto {
       { $ref: getSchemaPath(AccountDto) },
       { $ref: getSchemaPath(PaymentDto) },
       { $ref: getSchemaPath(TransactionDto) },
+      { $ref: getSchemaPath(HoldDto) },
     ],
     description:
-      'The resource as its GET endpoint shows it: the Account, the Payment, or for `transaction.posted` `{ transactionId, type, timestamp, entries }` as GET /transactions/{transactionId}.',
+      'The resource as its GET endpoint shows it: the Account, the Payment, the Hold, or for `transaction.posted` `{ transactionId, type, timestamp, entries }` as GET /transactions/{transactionId}.',
   })
   data!: Record<string, unknown>;
 }
