@@ -3,6 +3,7 @@ import { CreatePaymentsAndCashbacks1763700000001 } from './1763700000001-CreateP
 import { CreateIdempotencyKeys1763700000002 } from './1763700000002-CreateIdempotencyKeys';
 import { AddPendingCreditsToAccounts1763700000003 } from './1763700000003-AddPendingCreditsToAccounts';
 import { RenameCashbacksToScheduledCredits1763700000004 } from './1763700000004-RenameCashbacksToScheduledCredits';
+import { AddRefundsAndReversals1763700000007 } from './1763700000007-AddRefundsAndReversals';
 
 /**
  * Every migration, in order. Listed explicitly (not globbed) so the app, the tests (ts-jest)
@@ -14,4 +15,5 @@ export const MIGRATIONS = [
   CreateIdempotencyKeys1763700000002,
   AddPendingCreditsToAccounts1763700000003,
   RenameCashbacksToScheduledCredits1763700000004,
+  AddRefundsAndReversals1763700000007,
 ];

@@ -1,11 +1,19 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DomainException } from '../common/errors/domain.exception';
 import { AppConfig } from '../config/app-config';
+import type { RefundCommand, RefundFacts } from '../ledger/engine/commands';
 import { LedgerEngine } from '../ledger/engine/ledger-engine';
 import { AccountsRepository } from '../ledger/repositories/accounts.repository';
 import { ScheduledCreditsRepository } from '../ledger/repositories/scheduled-credits.repository';
 import { cashbackAmount, paymentStatus } from './cashback';
-import { CreatePaymentDto, PaymentCreatedDto, PaymentDto } from './dto/payment.dto';
+import {
+  CreatePaymentDto,
+  PaymentCreatedDto,
+  PaymentDto,
+  RefundCreatedDto,
+} from './dto/payment.dto';
+import { PaymentRefund } from './payment-refund.entity';
 import { Payment } from './payment.entity';
 import { PaymentsRepository } from './payments.repository';
 
@@ -31,15 +39,16 @@ export class PaymentsService {
   /**
    * A payment is a ledger command: debit the account and schedule the cashback as a credit
    * due CASHBACK_DELAY_MS later. Its payment id is drawn only once the payment is accepted, and
-   * its `payments` row is written in the same batch.
+   * its `payments` row is written in the same batch, with the rate its cashback is computed at.
    */
   create({ accountId, amount }: CreatePaymentDto): Promise<PaymentCreatedDto> {
+    const rateBps = this.rateBps;
     const command = {
       kind: 'payment' as const,
       accountId,
       amount,
       credit: {
-        amount: cashbackAmount(amount, this.rateBps),
+        amount: cashbackAmount(amount, rateBps),
         delayMs: this.delayMs,
         entryType: 'CASHBACK' as const,
       },
@@ -57,6 +66,8 @@ export class PaymentsService {
           accountId,
           amount,
           cashbackAmount: facts.creditAmount,
+          cashbackRateBps: rateBps,
+          refundedAmount: 0,
           cashbackDueAt: facts.creditDueAt,
           timestamp: facts.timestamp,
         } satisfies Payment,
@@ -67,7 +78,9 @@ export class PaymentsService {
       transactionId: r.transactionId,
       accountId,
       amount,
+      refundedAmount: 0,
       cashbackAmount: r.creditAmount,
+      cashbackRateBps: rateBps,
       cashbackDueAt: r.creditDueAt,
       status: 'IN_PROGRESS' as const,
       timestamp: r.timestamp,
@@ -80,25 +93,101 @@ export class PaymentsService {
    * that starts after `cashbackDueAt` never reports IN_PROGRESS.
    */
   async get(paymentId: string): Promise<PaymentDto> {
-    const notFound = () =>
-      new DomainException('PAYMENT_NOT_FOUND', `Payment ${paymentId} does not exist.`);
-    if (!PAYMENT_ID.test(paymentId)) throw notFound();
-    const payment = await this.payments.findById(paymentId);
-    if (!payment) throw notFound();
+    const payment = await this.find(paymentId);
+    if (!payment) throw paymentNotFound(paymentId);
     // Settle first, then read the credit: a credit read before a concurrent settlement
-    // committed would still look pending.
+    // committed would still look pending. The credit before the payment row: a refund
+    // committing between the two reads then shows its new totals with the old credit, whose
+    // status is the same (a refund changes the credit only to cancel it, when the payment it
+    // reads as fully refunded is REFUNDED anyway).
     const account = await this.accounts.findById(payment.accountId);
     if (account) await this.engine.settleBeforeRead(account);
     const credit = await this.credits.findByReference(paymentId);
-    return {
-      paymentId: payment.paymentId,
-      transactionId: payment.movementId,
-      accountId: payment.accountId,
-      amount: payment.amount,
-      cashbackAmount: payment.cashbackAmount,
-      cashbackDueAt: payment.cashbackDueAt,
-      status: paymentStatus({ settledAt: credit?.settledAt ?? null }),
-      timestamp: payment.timestamp,
-    };
+    const current = (await this.payments.findById(paymentId)) ?? payment;
+    return toPaymentDto(current, credit?.settledAt ?? null);
   }
+
+  /**
+   * Refunds part or all (the default) of a payment. The payment's facts (account, amount) never
+   * change, so they are read here; what does change (refunded so far, the cashback's state) is
+   * read by the engine under the account's lock, so concurrent refunds never exceed the
+   * payment. The refund row and the payment's new totals are written in the refund's batch.
+   */
+  async refund(paymentId: string, requested: number | undefined): Promise<RefundCreatedDto> {
+    const payment = await this.find(paymentId);
+    const rateBps = payment?.cashbackRateBps ?? 0;
+    const refundId = randomUUID();
+    const records = (facts: RefundFacts) => ({
+      inserts: [
+        {
+          entity: PaymentRefund,
+          values: {
+            refundId,
+            paymentId,
+            movementId: facts.transactionId,
+            amount: facts.amount,
+            cashbackAdjustment: facts.cashbackAdjustment,
+            timestamp: facts.timestamp,
+          } satisfies PaymentRefund,
+        },
+      ],
+      updates: [
+        {
+          entity: Payment,
+          where: { paymentId },
+          values: {
+            refundedAmount: facts.refundedAmount,
+            cashbackAmount: facts.cashbackAmount,
+          } satisfies Partial<Payment>,
+        },
+      ],
+    });
+    const command: RefundCommand = {
+      kind: 'refund',
+      paymentId,
+      payment: payment
+        ? { paymentId, accountId: payment.accountId, amount: payment.amount }
+        : undefined,
+      amount: requested,
+      cashbackFor: (unrefunded) => cashbackAmount(unrefunded, rateBps),
+      records,
+    };
+    return this.engine.submit(command, (r) => ({
+      refundId,
+      paymentId,
+      transactionId: r.transactionId,
+      amount: r.amount,
+      cashbackAdjustment: r.cashbackAdjustment,
+      balance: r.balance,
+      payment: toPaymentDto(
+        { ...payment!, refundedAmount: r.refundedAmount, cashbackAmount: r.cashbackAmount },
+        r.cashbackSettled ? r.timestamp : null,
+      ),
+    }));
+  }
+
+  /** The payment, or null for an unknown or malformed id (answered alike: 404). */
+  private async find(paymentId: string): Promise<Payment | null> {
+    if (!PAYMENT_ID.test(paymentId)) return null;
+    return this.payments.findById(paymentId);
+  }
+}
+
+function paymentNotFound(paymentId: string): DomainException {
+  return new DomainException('PAYMENT_NOT_FOUND', `Payment ${paymentId} does not exist.`);
+}
+
+function toPaymentDto(payment: Payment, creditSettledAt: number | null): PaymentDto {
+  return {
+    paymentId: payment.paymentId,
+    transactionId: payment.movementId,
+    accountId: payment.accountId,
+    amount: payment.amount,
+    refundedAmount: payment.refundedAmount,
+    cashbackAmount: payment.cashbackAmount,
+    cashbackRateBps: payment.cashbackRateBps,
+    cashbackDueAt: payment.cashbackDueAt,
+    status: paymentStatus({ settledAt: creditSettledAt }, payment),
+    timestamp: payment.timestamp,
+  };
 }

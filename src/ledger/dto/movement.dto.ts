@@ -3,7 +3,7 @@ import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
 import { ACCOUNT_ID_PATTERN, MAX_AMOUNT, MIN_AMOUNT } from '../../common/money';
 
 const ACCOUNT_ID_MESSAGE = (field: string) => `${field} is not a valid account id`;
-const AMOUNT_DOC = {
+export const AMOUNT_DOC = {
   description: 'Integer minor units, 1 … 10^15.',
   minimum: MIN_AMOUNT,
   maximum: MAX_AMOUNT,
@@ -11,7 +11,7 @@ const AMOUNT_DOC = {
 } as const;
 
 /** Amount rules shared by every movement: an integer 1 … 10^15, never a string or a fraction. */
-function Amount(): PropertyDecorator {
+export function Amount(): PropertyDecorator {
   return (target, key) => {
     IsInt({ message: 'amount must be an integer number of minor units' })(target, key);
     Min(MIN_AMOUNT, { message: `amount must be at least ${MIN_AMOUNT}` })(target, key);

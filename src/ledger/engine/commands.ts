@@ -24,6 +24,17 @@ export interface LedgerRecord {
   readonly values: Record<string, unknown>;
 }
 
+/**
+ * An UPDATE of a row of a table the ledger does not own (e.g. a payment's refunded amount),
+ * applied in the batch after the inserts. Of several updates of one row, the last wins.
+ */
+export interface LedgerRecordUpdate {
+  readonly entity: abstract new () => object;
+  /** Column values (entity property names) that identify the row: its primary key. */
+  readonly where: Record<string, unknown>;
+  readonly values: Record<string, unknown>;
+}
+
 /** A credit the command schedules on its account, booked at `delayMs` after its timestamp. */
 export interface CreditToSchedule {
   readonly amount: number;
@@ -88,7 +99,76 @@ export interface Settle {
   readonly accountIds: readonly string[];
 }
 
-export type LedgerCommand = OpenAccount | Deposit | Withdrawal | Transfer | PaymentCommand | Settle;
+/** The facts of a payment a refund needs, read before submitting: they never change. */
+export interface RefundedPayment {
+  readonly paymentId: string;
+  readonly accountId: string;
+  readonly amount: number;
+}
+
+/** What a refund's submitter learns once the refund is decided, to build its own rows. */
+export interface RefundFacts {
+  readonly paymentId: string;
+  readonly transactionId: string;
+  readonly accountId: string;
+  readonly amount: number;
+  /** The CASHBACK_REVERSAL booked with the refund (0 while the cashback is still pending). */
+  readonly cashbackAdjustment: number;
+  /** The payment's totals after this refund. */
+  readonly refundedAmount: number;
+  readonly cashbackAmount: number;
+  /** The payment's cashback was credited (or, fully refunded, cancelled). */
+  readonly cashbackSettled: boolean;
+  readonly timestamp: number;
+}
+
+/**
+ * Credits back part or all of a payment (a REFUND entry) and adjusts its cashback: the
+ * pending credit shrinks, or the credited cashback is partly reversed (CASHBACK_REVERSAL).
+ */
+export interface RefundCommand {
+  readonly kind: 'refund';
+  readonly paymentId: string;
+  /** The payment, or undefined when there is none (refused PAYMENT_NOT_FOUND). */
+  readonly payment: RefundedPayment | undefined;
+  /** Undefined: all that is left to refund. */
+  readonly amount: number | undefined;
+  /** Pure: the cashback a payment earns while this much of it is not refunded. */
+  readonly cashbackFor: (unrefunded: number) => number;
+  /** Pure: the submitter's rows for the refund, built from the decided facts. */
+  readonly records: (facts: RefundFacts) => {
+    readonly inserts: readonly LedgerRecord[];
+    readonly updates: readonly LedgerRecordUpdate[];
+  };
+}
+
+/** One entry of a movement to reverse, as read before submitting (entries never change). */
+export interface OriginalLine {
+  readonly accountId: string;
+  readonly type: EntryType;
+  readonly amount: number;
+  readonly counterpartyAccountId: string | null;
+}
+
+/** Books the opposite of (part of) a DEPOSIT, WITHDRAWAL or TRANSFER as REVERSAL entries. */
+export interface ReversalCommand {
+  readonly kind: 'reversal';
+  readonly transactionId: string;
+  /** The movement's entries in posting order; empty when it does not exist. */
+  readonly original: readonly OriginalLine[];
+  /** Undefined: all that is left to reverse. */
+  readonly amount: number | undefined;
+}
+
+export type LedgerCommand =
+  | OpenAccount
+  | Deposit
+  | Withdrawal
+  | Transfer
+  | PaymentCommand
+  | Settle
+  | RefundCommand
+  | ReversalCommand;
 
 export interface MovementResult {
   readonly transactionId: string;
@@ -103,6 +183,14 @@ export interface ResultOf {
   transfer: MovementResult & { readonly sourceBalance: number; readonly targetBalance: number };
   payment: PaymentFacts & { readonly balance: number };
   settle: Record<string, never>;
+  refund: RefundFacts & { readonly balance: number };
+  reversal: {
+    readonly transactionId: string;
+    readonly reversedTransactionId: string;
+    readonly amount: number;
+    readonly timestamp: number;
+    readonly entries: readonly (EntryLine & { readonly entryId: string })[];
+  };
 }
 
 export type CommandResult<C extends LedgerCommand> = ResultOf[C['kind']];
@@ -117,6 +205,30 @@ export interface EntryLine {
   readonly timestamp: number;
   readonly counterpartyAccountId: string | null;
   readonly paymentId: string | null;
+  /** Set on REVERSAL lines only. */
+  readonly reversedTransactionId?: string | null;
+}
+
+/**
+ * A payment's refund state, read under its account's lock after the batch's settlement and
+ * evolved through the batch (two refunds of one payment in a batch see each other).
+ */
+export interface RefundableState {
+  readonly paymentId: string;
+  /** Sum of the payment's REFUND entries. */
+  readonly refunded: number;
+  /** The current cashback: the pending credit's amount, or the net credited once settled. */
+  readonly cashback: number;
+  /** Credited (or cancelled): a refund now reverses part of it instead of shrinking it. */
+  readonly cashbackSettled: boolean;
+}
+
+/** A change of a pending scheduled credit: a new amount, or cancelled (never booked). */
+export interface CreditChange {
+  readonly reference: string;
+  readonly amount: number;
+  /** Set: the credit is cancelled at this time (marked settled without an entry). */
+  readonly cancelledAt: number | null;
 }
 
 /** A scheduled credit to insert. */

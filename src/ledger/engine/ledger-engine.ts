@@ -24,12 +24,25 @@ import { ScheduledCreditsRepository } from '../repositories/scheduled-credits.re
 import type {
   AccountState,
   CommandResult,
+  CreditChange,
   EntryLine,
   LedgerCommand,
   LedgerRecord,
+  LedgerRecordUpdate,
   NewCredit,
+  RefundableState,
 } from './commands';
-import { accountsOf, commandTimestamp, decide, Effects, settleCredits } from './rules';
+import {
+  accountsOf,
+  afterCreditSettled,
+  commandTimestamp,
+  decide,
+  Effects,
+  refundOf,
+  RelatedLookup,
+  reversalOf,
+  settleCredits,
+} from './rules';
 
 /** A submitted command waiting for its batch. */
 interface Pending {
@@ -65,7 +78,8 @@ const MAX_CONFLICT_RERUNS = 3;
  *
  * 1. lock every account of every command with `pessimistic_write`, in one query, id order;
  * 2. book the scheduled credits already due on those accounts;
- * 3. look up (and advisory-lock) the batch's idempotency keys;
+ * 3. look up (and advisory-lock) the batch's idempotency keys, and the refund and reversal
+ *    state its refunds and reversals read (one statement per kind);
  * 4. decide each command in arrival order with its pure rule against the evolving state: a
  *    refused command gets its own 4xx and changes nothing; later ones see earlier effects;
  * 5. draw payment ids for the accepted payments, in one statement;
@@ -252,6 +266,7 @@ export class LedgerEngine implements OnApplicationShutdown {
     for (const accountId of settled.accounts) touched.add(accountId);
 
     const keys = await this.lookUpKeys(manager, batch, now);
+    const related = await this.loadRelated(manager, batch, settled.booked);
     const decidedKeys = new Map<string, { fingerprint: string; answer: StoredResponse }>();
     const outcomes: Outcome[] = [];
     const accepted: {
@@ -272,7 +287,7 @@ export class LedgerEngine implements OnApplicationShutdown {
         timestamp: commandTimestamp(pending.command, now, lookup),
         movementId: randomUUID(),
       };
-      const decision = decide(pending.command, lookup, context);
+      const decision = decide(pending.command, lookup, context, related.lookup);
       if (!decision.ok) {
         outcomes.push({ kind: 'refused', error: decision.error });
         return;
@@ -281,6 +296,12 @@ export class LedgerEngine implements OnApplicationShutdown {
       for (const account of decision.accounts) {
         state.set(account.accountId, account);
         touched.add(account.accountId);
+      }
+      for (const refundable of decision.refundables ?? []) {
+        related.refundables.set(refundable.paymentId, refundable);
+      }
+      for (const { transactionId, reversed } of decision.reversed ?? []) {
+        related.reversed.set(transactionId, reversed);
       }
       accepted.push({ index, needsPaymentId: decision.needsPaymentId, finish: decision.finish });
       outcomes.push({ kind: 'accepted', response: undefined });
@@ -292,19 +313,18 @@ export class LedgerEngine implements OnApplicationShutdown {
     );
     const credits: NewCredit[] = [];
     const records: LedgerRecord[] = [];
+    const updates: LedgerRecordUpdate[] = [];
+    const creditChanges: CreditChange[] = [];
+    const finished: { index: number; effects: Effects<unknown>; firstLine: number }[] = [];
     for (const { index, needsPaymentId, finish } of accepted) {
       const effects = finish(needsPaymentId ? paymentIds.shift() : undefined);
+      finished.push({ index, effects, firstLine: lines.length });
       lines.push(...effects.lines);
       credits.push(...effects.credits);
       records.push(...effects.records);
-      outcomes[index] = {
-        kind: 'accepted',
-        response: batch[index].present(effects.result as never),
-      };
+      updates.push(...(effects.updates ?? []));
+      creditChanges.push(...(effects.creditChanges ?? []));
     }
-
-    // Responses to store, in batch order: a key decided twice in the batch is stored once.
-    const toStore = this.answersToStore(batch, outcomes, decidedKeys);
 
     if (opened.length > 0) {
       const { inserted, xactId } = await this.accounts.insert(manager, opened);
@@ -312,11 +332,22 @@ export class LedgerEngine implements OnApplicationShutdown {
       if (inserted.size !== opened.length)
         throw new BatchConflict('an account id was taken meanwhile');
     }
+    let entryIds: string[] = [];
     if (lines.length > 0 || touched.size > 0) {
       const accounts = [...touched].map((id) => state.get(id)!);
-      const xactId = await this.ledger.post(manager, lines, accounts);
-      if (xactId) this.transactions.noteTransactionId(xactId);
+      const posted = await this.ledger.post(manager, lines, accounts);
+      if (posted.xactId) this.transactions.noteTransactionId(posted.xactId);
+      entryIds = posted.entryIds;
     }
+    // Presented once the entries have their ids (a reversal shows them).
+    for (const { index, effects, firstLine } of finished) {
+      const result = effects.resultWithEntryIds
+        ? effects.resultWithEntryIds(entryIds.slice(firstLine, firstLine + effects.lines.length))
+        : effects.result;
+      outcomes[index] = { kind: 'accepted', response: batch[index].present(result as never) };
+    }
+    // Responses to store, in batch order: a key decided twice in the batch is stored once.
+    const toStore = this.answersToStore(batch, outcomes, decidedKeys);
     if (settled.references.length > 0) {
       const count = await this.credits.markSettled(manager, settled.references, now);
       if (count !== settled.references.length) {
@@ -325,8 +356,10 @@ export class LedgerEngine implements OnApplicationShutdown {
         );
       }
     }
+    if (creditChanges.length > 0) await this.credits.change(manager, creditChanges);
     if (credits.length > 0) await this.credits.insert(manager, credits);
     if (records.length > 0) await this.ledger.insertRecords(manager, records);
+    if (updates.length > 0) await this.ledger.updateRecords(manager, updates);
     if (toStore.length > 0) {
       const { stored, xactId } = await this.idempotency.insertMany(
         manager,
@@ -355,6 +388,8 @@ export class LedgerEngine implements OnApplicationShutdown {
   ): Promise<{
     accounts: string[];
     references: { reference: string; movementId: string | null }[];
+    /** The amount booked for each settled credit, by reference. */
+    booked: Map<string, number>;
   }> {
     const thresholds = new Map<string, number>();
     for (const account of state.values()) {
@@ -363,7 +398,7 @@ export class LedgerEngine implements OnApplicationShutdown {
         thresholds.set(account.accountId, threshold);
       }
     }
-    if (thresholds.size === 0) return { accounts: [], references: [] };
+    if (thresholds.size === 0) return { accounts: [], references: [], booked: new Map() };
     const { due, next } = await this.credits.findDue(manager, thresholds);
     const references = due.map((credit) => ({
       reference: credit.reference,
@@ -387,7 +422,49 @@ export class LedgerEngine implements OnApplicationShutdown {
     const order = new Map(due.map((credit, i) => [credit.reference, i]));
     settledLines.sort((a, b) => order.get(a.paymentId!)! - order.get(b.paymentId!)!);
     lines.push(...settledLines);
-    return { accounts: [...thresholds.keys()], references };
+    const booked = new Map(due.map((credit) => [credit.reference, credit.amount]));
+    return { accounts: [...thresholds.keys()], references, booked };
+  }
+
+  /**
+   * The refund state of the batch's refunds and the reversed amounts of its reversals, read
+   * after the account locks (which serialize every refund of a payment and every reversal of a
+   * movement) in one statement per kind; a credit the batch's settlement just booked counts
+   * as settled. The maps evolve with the batch's decisions.
+   */
+  private async loadRelated(
+    manager: EntityManager,
+    batch: Pending[],
+    booked: ReadonlyMap<string, number>,
+  ): Promise<{
+    refundables: Map<string, RefundableState>;
+    reversed: Map<string, number>;
+    lookup: RelatedLookup;
+  }> {
+    const paymentIds = batch.flatMap((p) => refundOf(p.command) ?? []);
+    const movementIds = batch.flatMap((p) => reversalOf(p.command) ?? []);
+    const refundables = new Map<string, RefundableState>();
+    if (paymentIds.length > 0) {
+      for (const loaded of await this.ledger.refundables(manager, paymentIds)) {
+        const amount = booked.get(loaded.paymentId);
+        refundables.set(
+          loaded.paymentId,
+          amount === undefined ? loaded : afterCreditSettled(loaded, amount),
+        );
+      }
+    }
+    const reversed =
+      movementIds.length > 0
+        ? await this.ledger.reversedAmounts(manager, movementIds)
+        : new Map<string, number>();
+    return {
+      refundables,
+      reversed,
+      lookup: {
+        refundable: (paymentId) => refundables.get(paymentId),
+        reversed: (movementId) => reversed.get(movementId) ?? 0,
+      },
+    };
   }
 
   private async lookUpKeys(

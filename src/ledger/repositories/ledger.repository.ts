@@ -4,7 +4,13 @@ import { EntityManager, Repository } from 'typeorm';
 import { toSafeInteger } from '../../database/bigint.transformer';
 import { PreparedStatement, queryPrepared } from '../../database/prepared-statement';
 import { XACT_ID_SQL } from '../../database/transaction-runner';
-import type { AccountState, EntryLine, LedgerRecord } from '../engine/commands';
+import type {
+  AccountState,
+  EntryLine,
+  LedgerRecord,
+  LedgerRecordUpdate,
+  RefundableState,
+} from '../engine/commands';
 import { LedgerEntry } from '../ledger-entry.entity';
 
 /**
@@ -12,7 +18,8 @@ import { LedgerEntry } from '../ledger-entry.entity';
  * data-modifying CTE), sent prepared: the batch's write costs one round trip however many
  * movements it holds, and is planned once per connection. Entries are inserted in the order
  * given, so their ids (the history's tie-breaker) follow the order the batch decided them.
- * It returns the transaction's id for the lost-COMMIT check.
+ * It returns the transaction's id for the lost-COMMIT check, and the entries' ids in the order
+ * given (one sequence, rows inserted in that order: ascending ids are that order).
  */
 const POST_BATCH: PreparedStatement = {
   name: 'ledger_post_batch',
@@ -26,17 +33,19 @@ const POST_BATCH: PreparedStatement = {
        ), inserted AS (
          INSERT INTO ledger_transactions
            (movement_id, account_id, timestamp, operation, amount, balance_after,
-            counterparty_account_id, payment_ref)
+            counterparty_account_id, payment_ref, reversed_transaction_id)
          SELECT e.movement_id, e.account_id, e.timestamp, e.operation, e.amount, e.balance_after,
-                e.counterparty, e.payment_ref
+                e.counterparty, e.payment_ref, e.reversed
            FROM unnest($6::uuid[], $7::text[], $8::bigint[], $9::text[], $10::bigint[],
-                       $11::bigint[], $12::text[], $13::text[])
+                       $11::bigint[], $12::text[], $13::text[], $14::uuid[])
                 WITH ORDINALITY AS e(movement_id, account_id, timestamp, operation, amount,
-                                     balance_after, counterparty, payment_ref, ord)
+                                     balance_after, counterparty, payment_ref, reversed, ord)
           ORDER BY e.ord
-         RETURNING 1
+         RETURNING transaction_id
        )
-       SELECT ${XACT_ID_SQL} AS xact_id`,
+       SELECT ${XACT_ID_SQL} AS xact_id,
+              (SELECT array_agg(transaction_id::text ORDER BY transaction_id) FROM inserted)
+                AS entry_ids`,
 };
 
 /** `ledger_transactions` (append-only) and the ids drawn for movements. */
@@ -44,28 +53,104 @@ const POST_BATCH: PreparedStatement = {
 export class LedgerRepository {
   constructor(@InjectRepository(LedgerEntry) private readonly entries: Repository<LedgerEntry>) {}
 
-  /** Writes the entries and the accounts' new state; returns the transaction's id. */
+  /**
+   * Writes the entries and the accounts' new state; returns the transaction's id and the
+   * entries' ids, in the order of `lines`.
+   */
   async post(
     manager: EntityManager,
     lines: readonly EntryLine[],
     accounts: readonly AccountState[],
-  ): Promise<string | undefined> {
-    const rows = await queryPrepared<{ xact_id: string }>(manager, POST_BATCH, [
-      accounts.map((a) => a.accountId),
-      accounts.map((a) => a.balance),
-      accounts.map((a) => a.lastEntryAt),
-      accounts.map((a) => a.nextCreditDueAt),
-      accounts.map((a) => a.pendingCredits),
-      lines.map((l) => l.movementId),
-      lines.map((l) => l.accountId),
-      lines.map((l) => l.timestamp),
-      lines.map((l) => l.type),
-      lines.map((l) => l.amount),
-      lines.map((l) => l.balanceAfter),
-      lines.map((l) => l.counterpartyAccountId),
-      lines.map((l) => l.paymentId),
-    ]);
-    return rows[0]?.xact_id;
+  ): Promise<{ xactId: string | undefined; entryIds: string[] }> {
+    const rows = await queryPrepared<{ xact_id: string; entry_ids: string[] | null }>(
+      manager,
+      POST_BATCH,
+      [
+        accounts.map((a) => a.accountId),
+        accounts.map((a) => a.balance),
+        accounts.map((a) => a.lastEntryAt),
+        accounts.map((a) => a.nextCreditDueAt),
+        accounts.map((a) => a.pendingCredits),
+        lines.map((l) => l.movementId),
+        lines.map((l) => l.accountId),
+        lines.map((l) => l.timestamp),
+        lines.map((l) => l.type),
+        lines.map((l) => l.amount),
+        lines.map((l) => l.balanceAfter),
+        lines.map((l) => l.counterpartyAccountId),
+        lines.map((l) => l.paymentId),
+        lines.map((l) => l.reversedTransactionId ?? null),
+      ],
+    );
+    return { xactId: rows[0]?.xact_id, entryIds: rows[0]?.entry_ids ?? [] };
+  }
+
+  /**
+   * The refund state of each payment, from the ledger's own rows: its scheduled credit (the
+   * cashback, pending or settled) and its entries (refunded so far; credited net of
+   * reversals). Called under the payments' accounts' locks, in one statement per batch.
+   */
+  async refundables(
+    manager: EntityManager,
+    paymentIds: readonly string[],
+  ): Promise<RefundableState[]> {
+    const rows = await manager.query<
+      { reference: string; amount: string; settled: boolean; refunded: string; credited: string }[]
+    >(
+      `SELECT c.reference, c.amount::text, c.settled_at IS NOT NULL AS settled,
+              COALESCE(s.refunded, 0)::text AS refunded, COALESCE(s.credited, 0)::text AS credited
+         FROM scheduled_credits AS c
+         LEFT JOIN LATERAL (
+                SELECT SUM(e.amount) FILTER (WHERE e.operation = 'REFUND') AS refunded,
+                       SUM(e.amount) FILTER (WHERE e.operation IN ('CASHBACK', 'CASHBACK_REVERSAL'))
+                         AS credited
+                  FROM ledger_transactions AS e
+                 WHERE e.payment_ref = c.reference) AS s ON true
+        WHERE c.reference = ANY($1::text[])`,
+      [[...new Set(paymentIds)]],
+    );
+    return rows.map((r) => ({
+      paymentId: r.reference,
+      refunded: toSafeInteger(r.refunded),
+      cashback: toSafeInteger(r.settled ? r.credited : r.amount),
+      cashbackSettled: r.settled,
+    }));
+  }
+
+  /**
+   * How much of each movement is reversed so far: the REVERSAL entries that point at it, on
+   * one of its accounts (each reversal books its amount once per account of the original).
+   */
+  async reversedAmounts(
+    manager: EntityManager,
+    movementIds: readonly string[],
+  ): Promise<Map<string, number>> {
+    const rows = await manager.query<{ id: string; reversed: string }[]>(
+      `SELECT r.reversed_transaction_id AS id, SUM(abs(r.amount))::text AS reversed
+         FROM ledger_transactions AS r
+        WHERE r.reversed_transaction_id = ANY($1::uuid[])
+          AND r.account_id = (SELECT o.account_id FROM ledger_transactions AS o
+                               WHERE o.movement_id = r.reversed_transaction_id
+                               ORDER BY o.transaction_id LIMIT 1)
+        GROUP BY r.reversed_transaction_id`,
+      [[...new Set(movementIds)]],
+    );
+    return new Map(rows.map((r) => [r.id, toSafeInteger(r.reversed)]));
+  }
+
+  /** Updates rows other modules change with their movements, one statement each, in order. */
+  async updateRecords(
+    manager: EntityManager,
+    updates: readonly LedgerRecordUpdate[],
+  ): Promise<void> {
+    for (const update of updates) {
+      await manager
+        .createQueryBuilder()
+        .update(update.entity)
+        .set(update.values)
+        .where(update.where)
+        .execute();
+    }
   }
 
   /**
@@ -137,5 +222,11 @@ export class LedgerRepository {
   /** The entries of one movement, in the order they were posted. */
   movement(movementId: string): Promise<LedgerEntry[]> {
     return this.entries.find({ where: { movementId }, order: { entryId: 'ASC' } });
+  }
+
+  /** How much of a movement is reversed so far (0 when nothing is), as committed. */
+  async reversedAmount(movementId: string): Promise<number> {
+    const reversed = await this.reversedAmounts(this.entries.manager, [movementId]);
+    return reversed.get(movementId) ?? 0;
   }
 }

@@ -1,6 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-
-const ENTRY_TYPES = ['DEPOSIT', 'WITHDRAWAL', 'TRANSFER_OUT', 'TRANSFER_IN', 'PAYMENT', 'CASHBACK'];
+import { ENTRY_TYPES } from '../../ledger/ledger-entry.entity';
 
 /** LedgerEntry of the contract (v1.1), as a statement lists it. */
 export class StatementEntryDto {
