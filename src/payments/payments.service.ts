@@ -96,10 +96,8 @@ export class PaymentsService {
     const payment = await this.find(paymentId);
     if (!payment) throw paymentNotFound(paymentId);
     // Settle first, then read the credit: a credit read before a concurrent settlement
-    // committed would still look pending. The credit before the payment row: a refund
-    // committing between the two reads then shows its new totals with the old credit, whose
-    // status is the same (a refund changes the credit only to cancel it, when the payment it
-    // reads as fully refunded is REFUNDED anyway).
+    // committed would still look pending. A refund changes only the credit's amount, never
+    // whether it is settled, so the status read from the two rows is always one that was.
     const account = await this.accounts.findById(payment.accountId);
     if (account) await this.engine.settleBeforeRead(account);
     const credit = await this.credits.findByReference(paymentId);

@@ -117,7 +117,7 @@ export interface RefundFacts {
   /** The payment's totals after this refund. */
   readonly refundedAmount: number;
   readonly cashbackAmount: number;
-  /** The payment's cashback was credited (or, fully refunded, cancelled). */
+  /** The payment's cashback was credited (a refund then reverses part of it). */
   readonly cashbackSettled: boolean;
   readonly timestamp: number;
 }
@@ -219,16 +219,18 @@ export interface RefundableState {
   readonly refunded: number;
   /** The current cashback: the pending credit's amount, or the net credited once settled. */
   readonly cashback: number;
-  /** Credited (or cancelled): a refund now reverses part of it instead of shrinking it. */
+  /** Credited: a refund now reverses part of it instead of shrinking it. */
   readonly cashbackSettled: boolean;
 }
 
-/** A change of a pending scheduled credit: a new amount, or cancelled (never booked). */
+/**
+ * A new amount for a pending scheduled credit. A credit brought down to 0 is in effect
+ * cancelled: it books nothing at its due time, yet stays pending until then, so the account's
+ * `nextCreditDueAt` stays exact.
+ */
 export interface CreditChange {
   readonly reference: string;
   readonly amount: number;
-  /** Set: the credit is cancelled at this time (marked settled without an entry). */
-  readonly cancelledAt: number | null;
 }
 
 /** A scheduled credit to insert. */

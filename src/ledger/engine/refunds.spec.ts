@@ -108,7 +108,7 @@ describe('refund rules (pure)', () => {
       },
     ]);
     // floor(6000 × 2 %) = 120: the credit shrinks by 80, and so does the reserved room.
-    expect(e.creditChanges).toEqual([{ reference: 'p1', amount: 120, cancelledAt: null }]);
+    expect(e.creditChanges).toEqual([{ reference: 'p1', amount: 120 }]);
     expect(d.ok && d.accounts).toEqual([
       { ...a, balance: 4500, pendingCredits: 120, lastEntryAt: T },
     ]);
@@ -139,19 +139,19 @@ describe('refund rules (pure)', () => {
     ]);
   });
 
-  it('a full refund before the due time cancels the credit: it never books', () => {
+  it('a full refund before the due time brings the credit to 0: it books nothing', () => {
     const a = account('a', { balance: 0, pendingCredits: 200, nextCreditDueAt: T + 10 });
     const d = decide(refund(undefined), lookupOf(a), context, related([pending()]));
     const e = effects(d);
     expect(e.lines.map((l) => [l.type, l.amount])).toEqual([['REFUND', 10_000]]);
-    expect(e.creditChanges).toEqual([{ reference: 'p1', amount: 0, cancelledAt: T }]);
+    expect(e.creditChanges).toEqual([{ reference: 'p1', amount: 0 }]);
     expect(d.ok && d.accounts[0]).toMatchObject({ balance: 10_000, pendingCredits: 0 });
     expect(e.result).toMatchObject({
       amount: 10_000,
       cashbackAdjustment: 0,
       refundedAmount: 10_000,
       cashbackAmount: 0,
-      cashbackSettled: true,
+      cashbackSettled: false,
     });
   });
 

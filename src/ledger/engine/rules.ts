@@ -389,8 +389,8 @@ export function afterCreditSettled(state: RefundableState, amount: number): Refu
 /**
  * A refund credits `amount` back (a REFUND entry) and brings the cashback down to what the
  * unrefunded rest earns, `cashbackFor(paymentAmount − refunded)`, never up. While the cashback
- * is pending, its credit shrinks (cancelled outright once the payment is fully refunded, so it
- * never books); once credited, the difference is debited in the same movement as a
+ * is pending, its credit shrinks (to 0 once the payment is fully refunded: it books nothing);
+ * once credited, the difference is debited in the same movement as a
  * CASHBACK_REVERSAL, after the REFUND line: the difference is at most the refund
  * (floor(x) − floor(y) ≤ x − y for rates ≤ 100 %), so a refund never lowers the balance and
  * can never fail INSUFFICIENT_FUNDS. Both lines go through the balance rules of `post`.
@@ -428,7 +428,6 @@ function decideRefund(
   const account = lookup(accountId);
   if (!account) return refuse(new AccountNotFoundException(accountId));
   const refunded = state.refunded + amount;
-  const full = refunded === payment.amount;
   const cashback = Math.min(state.cashback, command.cashbackFor(payment.amount - refunded));
   const difference = state.cashback - cashback;
   const settled = state.cashbackSettled;
@@ -454,7 +453,7 @@ function decideRefund(
     cashbackAdjustment: settled ? difference : 0,
     refundedAmount: refunded,
     cashbackAmount: cashback,
-    cashbackSettled: settled || full,
+    cashbackSettled: settled,
     timestamp: context.timestamp,
   };
   const rows = command.records(facts);
@@ -463,9 +462,7 @@ function decideRefund(
     credits: [],
     records: rows.inserts,
     updates: rows.updates,
-    creditChanges: settled
-      ? []
-      : [{ reference: paymentId, amount: cashback, cancelledAt: full ? context.timestamp : null }],
+    creditChanges: settled ? [] : [{ reference: paymentId, amount: cashback }],
     result: { ...facts, balance: after.balance },
   };
   return {
@@ -473,7 +470,7 @@ function decideRefund(
     accounts: posted.accounts,
     needsPaymentId: false,
     finish: () => effects,
-    refundables: [{ paymentId, refunded, cashback, cashbackSettled: facts.cashbackSettled }],
+    refundables: [{ paymentId, refunded, cashback, cashbackSettled: settled }],
   };
 }
 

@@ -89,22 +89,21 @@ export class ScheduledCreditsRepository {
   }
 
   /**
-   * Applies changes to pending credits in one statement (of several changes of one credit, the
-   * last). A cancelled credit is marked settled without a movement: it never books. Callers
-   * hold the accounts' locks, so every changed credit is still pending; a count that differs
-   * means that invariant broke, and the caller must roll back.
+   * Applies new amounts to pending credits in one statement (of several changes of one credit,
+   * the last). Callers hold the accounts' locks, so every changed credit is still pending; a
+   * count that differs means that invariant broke, and the caller must roll back.
    */
   async change(manager: EntityManager, changes: readonly CreditChange[]): Promise<number> {
     const last = [...new Map(changes.map((c) => [c.reference, c])).values()];
     const rows = await manager.query<{ n: number }[]>(
       `WITH s AS (
          UPDATE scheduled_credits AS c
-            SET amount = v.amount, settled_at = v.cancelled_at
-           FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS v(reference, amount, cancelled_at)
+            SET amount = v.amount
+           FROM unnest($1::text[], $2::bigint[]) AS v(reference, amount)
           WHERE c.reference = v.reference AND c.settled_at IS NULL
          RETURNING 1)
        SELECT count(*)::int AS n FROM s`,
-      [last.map((c) => c.reference), last.map((c) => c.amount), last.map((c) => c.cancelledAt)],
+      [last.map((c) => c.reference), last.map((c) => c.amount)],
     );
     const count = rows[0]?.n ?? 0;
     if (count !== last.length) {
