@@ -391,9 +391,10 @@ export function afterCreditSettled(state: RefundableState, amount: number): Refu
  * unrefunded rest earns, `cashbackFor(paymentAmount − refunded)`, never up. While the cashback
  * is pending, its credit shrinks (to 0 once the payment is fully refunded: it books nothing);
  * once credited, the difference is debited in the same movement as a
- * CASHBACK_REVERSAL, after the REFUND line: the difference is at most the refund
- * (floor(x) − floor(y) ≤ x − y for rates ≤ 100 %), so a refund never lowers the balance and
- * can never fail INSUFFICIENT_FUNDS. Both lines go through the balance rules of `post`.
+ * CASHBACK_REVERSAL, after the REFUND line. The difference is at most the refund (with
+ * x − y = refund × rate / 10000 ≤ refund, floor(x) − floor(y) < refund + 1, an integer), so a
+ * refund never lowers the balance and can never fail INSUFFICIENT_FUNDS. Both lines go through
+ * the balance rules of `post`.
  */
 function decideRefund(
   command: Extract<LedgerCommand, { kind: 'refund' }>,
