@@ -10,7 +10,8 @@ import {
 } from '@nestjs/swagger';
 import { ApiProblems } from '../common/http/api-docs';
 import { StatementParamsDto, StatementQueryDto } from './dto/statement-query.dto';
-import { StatementDto, StatementEntryDto, StatementSummaryDto } from './dto/statement.dto';
+import { LedgerEntryDto } from '../ledger/dto/ledger-entry.dto';
+import { StatementDto, StatementSummaryDto } from './dto/statement.dto';
 import { CSV_COLUMNS, MEDIA_TYPE } from './statement-format';
 import { StatementsService } from './statements.service';
 
@@ -92,7 +93,7 @@ export class StatementsController {
     description:
       'Chooses the format when `format` is absent: `text/csv` or `application/x-ndjson`.',
   })
-  @ApiExtraModels(StatementDto, StatementSummaryDto, StatementEntryDto)
+  @ApiExtraModels(StatementDto, StatementSummaryDto, LedgerEntryDto)
   @ApiResponse({
     status: 200,
     description: 'The statement, in the chosen format.',
@@ -117,7 +118,7 @@ export class StatementsController {
       [MEDIA_TYPE.ndjson]: {
         schema: {
           type: 'string',
-          description: `Line 1: ${getSchemaPath(StatementSummaryDto)}; then one ${getSchemaPath(StatementEntryDto)} per line.`,
+          description: `Line 1: ${getSchemaPath(StatementSummaryDto)}; then one ${getSchemaPath(LedgerEntryDto)} per line.`,
         },
         example: NDJSON_EXAMPLE,
       },
