@@ -127,6 +127,8 @@ describe('refund rules (pure)', () => {
     expect(d.ok && d.refundables).toEqual([
       { paymentId: 'p1', refunded: 4000, cashback: 120, cashbackSettled: false },
     ]);
+    // A refund draws no payment id.
+    expect(d.ok && d.needsPaymentId).toBe(false);
     expect(e.records).toEqual([
       { entity: Object, values: expect.objectContaining({ kind: 'refund', amount: 4000 }) },
     ]);
@@ -359,6 +361,7 @@ describe('reversal rules (pure)', () => {
       },
     ]);
     expect(d.ok && d.reversed).toEqual([{ transactionId: 't-1', reversed: 400 }]);
+    expect(d.ok && d.needsPaymentId).toBe(false);
     expect(e.resultWithEntryIds!(['41'])).toEqual({
       transactionId: 'm-rev',
       reversedTransactionId: 't-1',
