@@ -514,3 +514,48 @@ describe('reversals', () => {
     expect(await balanceOf(t, b.accountId)).toBe(5100);
   });
 });
+
+/** Two service instances on one database: the row locks, not the process, serialize. */
+describe('refunds and reversals on two instances', () => {
+  let one: TestApp;
+  let two: TestApp;
+  beforeAll(async () => {
+    one = await createTestApp({ env: { CASHBACK_WORKER_INTERVAL_MS: '3600000' } });
+    two = await createTestApp({
+      database: one.database,
+      env: { CASHBACK_WORKER_INTERVAL_MS: '3600000' },
+    });
+  });
+  afterAll(async () => {
+    await two?.close();
+    await one?.close();
+  });
+
+  it('concurrent refunds and reversals through both never exceed their original', async () => {
+    const { accountId } = await createAccount(one, { initialDeposit: 10_000 });
+    const payment = await pay(one, accountId, 10_000);
+    const other = await createAccount(one);
+    const deposit = await request(two.app.getHttpServer())
+      .post('/deposits')
+      .send({ accountId: other.accountId, amount: 1000 })
+      .expect(201);
+    const apps = [one, two];
+    const isReversal = (i: number) => i % 3 === 0;
+    const results = await Promise.all(
+      Array.from({ length: 24 }, (_, i) => {
+        const http = request(apps[i % 2].app.getHttpServer());
+        return isReversal(i)
+          ? http.post(`/transactions/${deposit.body.transactionId}/reversals`).send({ amount: 300 })
+          : http.post(`/payments/${payment.paymentId}/refunds`).send({ amount: 1500 });
+      }),
+    );
+    const ok = (reversal: boolean) =>
+      results.filter((r, i) => r.status === 201 && isReversal(i) === reversal).length;
+    // 16 refunds of 1500 for 10000: 6; 8 reversals of 300 for 1000: 3.
+    expect([ok(false), ok(true)]).toEqual([6, 3]);
+    expect(results.filter((r) => r.status >= 500)).toEqual([]);
+    expect(await balanceOf(one, accountId)).toBe(9000);
+    expect(await balanceOf(two, other.accountId)).toBe(100);
+    await expectLedgerConsistent(one);
+  });
+});
