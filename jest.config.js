@@ -52,6 +52,7 @@ module.exports = {
   collectCoverageFrom: [
     'src/**/*.ts',
     '!src/**/*.spec.ts',
+    '!src/**/*.fixtures.ts',
     '!src/main.ts',
     '!src/database/migration-cli.ts',
     '!src/database/typeorm-cli.data-source.ts',

@@ -3,6 +3,8 @@ import { CreatePaymentsAndCashbacks1763700000001 } from './1763700000001-CreateP
 import { CreateIdempotencyKeys1763700000002 } from './1763700000002-CreateIdempotencyKeys';
 import { AddPendingCreditsToAccounts1763700000003 } from './1763700000003-AddPendingCreditsToAccounts';
 import { RenameCashbacksToScheduledCredits1763700000004 } from './1763700000004-RenameCashbacksToScheduledCredits';
+import { AddAccountControls1763700000005 } from './1763700000005-AddAccountControls';
+import { CreateHolds1763700000006 } from './1763700000006-CreateHolds';
 import { AddRefundsAndReversals1763700000007 } from './1763700000007-AddRefundsAndReversals';
 
 /**
@@ -15,5 +17,7 @@ export const MIGRATIONS = [
   CreateIdempotencyKeys1763700000002,
   AddPendingCreditsToAccounts1763700000003,
   RenameCashbacksToScheduledCredits1763700000004,
+  AddAccountControls1763700000005,
+  CreateHolds1763700000006,
   AddRefundsAndReversals1763700000007,
 ];

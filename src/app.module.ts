@@ -8,6 +8,7 @@ import { ProblemDetailsFilter } from './common/errors/problem-details.filter';
 import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { HoldsModule } from './holds/holds.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { LedgerModule } from './ledger/ledger.module';
 import { ObservabilityModule } from './observability/observability.module';
@@ -27,6 +28,7 @@ import { StatementsModule } from './statements/statements.module';
     AuditModule,
     PaymentsModule,
     StatementsModule,
+    HoldsModule,
     IdempotencyModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],

@@ -67,6 +67,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('audit', 'Verify the whole ledger')
     .addTag('statements', 'Account statements for a time range, as JSON, CSV or NDJSON')
     .addTag('metrics', 'Prometheus metrics for monitoring')
+    .addTag('holds', 'Two-phase movements: authorize now, capture or void later')
     .build();
   return documentResponseHeaders(SwaggerModule.createDocument(app, config));
 }

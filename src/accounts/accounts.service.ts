@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock/clock';
-import { AccountNotFoundException, DomainException } from '../common/errors/domain.exception';
+import {
+  AccountNotFoundException,
+  DomainException,
+  ValidationFailedException,
+} from '../common/errors/domain.exception';
 import { decodeCursor, Page, PageQueryDto, toPage } from '../common/http/pagination';
 import { DEFAULT_CURRENCY } from '../common/money';
 import { Account } from '../ledger/account.entity';
@@ -9,6 +13,7 @@ import { LedgerEngine } from '../ledger/engine/ledger-engine';
 import { LedgerQueries } from '../ledger/ledger-queries.service';
 import { AccountsRepository } from '../ledger/repositories/accounts.repository';
 import { AccountDto, BalanceDto } from './dto/account.dto';
+import { UpdateAccountDto } from './dto/account-controls.dto';
 import { CreateAccountDto } from './dto/create-account.dto';
 
 /** Opening and reading accounts; the rows themselves are the ledger's. */
@@ -32,8 +37,36 @@ export class AccountsService {
       accountId: dto.accountId ?? `acc_${randomUUID().replace(/-/g, '')}`,
       currency: dto.currency ?? DEFAULT_CURRENCY,
       initialDeposit: dto.initialDeposit ?? 0,
+      overdraftLimit: dto.overdraftLimit ?? 0,
+      dailyDebitLimit: dto.dailyDebitLimit ?? null,
     };
     return this.engine.submit(command, AccountDto.from);
+  }
+
+  /**
+   * New limits, decided on the locked row like every movement, so a limit change and a debit
+   * racing it behave as if one ran first.
+   */
+  update(accountId: string, dto: UpdateAccountDto): Promise<AccountDto> {
+    if (dto.overdraftLimit === undefined && dto.dailyDebitLimit === undefined) {
+      throw new ValidationFailedException([
+        { field: 'body', message: 'give at least one of overdraftLimit, dailyDebitLimit' },
+      ]);
+    }
+    return this.engine.submit(
+      {
+        kind: 'updateAccount',
+        accountId,
+        overdraftLimit: dto.overdraftLimit,
+        dailyDebitLimit: dto.dailyDebitLimit,
+      },
+      AccountDto.from,
+    );
+  }
+
+  /** Freeze, unfreeze or close, on the locked row. */
+  changeStatus(accountId: string, action: 'freeze' | 'unfreeze' | 'close'): Promise<AccountDto> {
+    return this.engine.submit({ kind: 'changeStatus', accountId, action }, AccountDto.from);
   }
 
   /** Oldest first; ties on creation time broken by id, so the order is total and stable. */
@@ -61,7 +94,10 @@ export class AccountsService {
     const account = await this.load(accountId);
     const base = { accountId: account.accountId, currency: account.currency };
     const now = this.clock.now();
-    if (at === undefined) return { ...base, balance: account.balance, at: now };
+    if (at === undefined) {
+      const { heldAmount, availableBalance } = AccountDto.from(account);
+      return { ...base, balance: account.balance, at: now, heldAmount, availableBalance };
+    }
     if (at < account.createdAt) {
       throw new DomainException(
         'ACCOUNT_NOT_FOUND',
@@ -69,7 +105,8 @@ export class AccountsService {
       );
     }
     const asOf = Math.min(at, now);
-    return { ...base, balance: await this.ledger.balanceAt(accountId, asOf), at: asOf };
+    const balance = await this.ledger.balanceAt(accountId, asOf);
+    return { ...base, balance, at: asOf, heldAmount: null, availableBalance: null };
   }
 
   /** Reads the account after settling any credit already due on it (settle-on-touch). */

@@ -17,7 +17,7 @@ export class AuditController {
   })
   @ApiSuccess(200, AuditDto, {
     ok: true,
-    accountsChecked: 2,
+    accountsChecked: 3,
     entriesChecked: 9,
     totalBalance: 8500,
     mismatches: [],

@@ -10,6 +10,11 @@ import { markCancelledByService } from '../common/errors/pg-errors';
 export interface AuditAccountRow {
   accountId: string;
   balance: string;
+  /** The balance may not be below −overdraftLimit. */
+  overdraftLimit: string;
+  /** The account's `held_amount`, and the sum of its AUTHORIZED holds it must equal. */
+  heldAmount: string;
+  holdsSum: string;
   ledgerSum: string;
   /** balance_after of the account's last entry in history order; null without entries. */
   lastBalanceAfter: string | null;
@@ -45,7 +50,7 @@ export interface AuditSnapshot {
  */
 const CHUNK_SQL = `
   WITH chunk AS MATERIALIZED (
-    SELECT account_id, balance
+    SELECT account_id, balance, overdraft_limit, held_amount
       FROM accounts
      WHERE account_id > $1
      ORDER BY account_id
@@ -86,6 +91,10 @@ const CHUNK_SQL = `
   )
   SELECT c.account_id AS "accountId",
          c.balance::text AS "balance",
+         c.overdraft_limit::text AS "overdraftLimit",
+         c.held_amount::text AS "heldAmount",
+         (SELECT COALESCE(SUM(h.amount), 0) FROM holds AS h
+           WHERE h.account_id = c.account_id AND h.status = 'AUTHORIZED')::text AS "holdsSum",
          COALESCE(p.ledger_sum, 0)::text AS "ledgerSum",
          p.last_balance_after::text AS "lastBalanceAfter",
          COALESCE(p.entries, 0)::text AS "entries",

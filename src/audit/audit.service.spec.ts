@@ -4,6 +4,9 @@ import { AuditTally, checkAccount } from './audit.service';
 const row = (over: Partial<AuditAccountRow> = {}): AuditAccountRow => ({
   accountId: 'acc-1',
   balance: '150',
+  overdraftLimit: '0',
+  heldAmount: '0',
+  holdsSum: '0',
   ledgerSum: '150',
   lastBalanceAfter: '150',
   entries: '2',
@@ -43,6 +46,21 @@ describe('audit checks', () => {
       ledgerSum: 150,
       detail: "2 payments' cashback or refunds disagree with their entries (first: payment7)",
     });
+  });
+
+  it('accepts a negative balance within the overdraft limit, and names one below it', () => {
+    const at = { balance: '-50', ledgerSum: '-50', lastBalanceAfter: '-50' };
+    expect(checkAccount(row({ ...at, overdraftLimit: '50' }))).toBeUndefined();
+    expect(checkAccount(row({ ...at, overdraftLimit: '49' }))?.detail).toBe(
+      'balance -50 is below −overdraftLimit (49)',
+    );
+  });
+
+  it('names an account whose heldAmount is not the sum of its authorized holds', () => {
+    expect(checkAccount(row({ heldAmount: '30', holdsSum: '30' }))).toBeUndefined();
+    expect(checkAccount(row({ heldAmount: '30', holdsSum: '20' }))?.detail).toBe(
+      'heldAmount 30 differs from its AUTHORIZED holds, 20',
+    );
   });
 
   it('keeps totalBalance exact up to 2^53-1 and never fails on a larger sum', () => {

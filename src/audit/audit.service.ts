@@ -18,6 +18,14 @@ export function checkAccount(row: AuditAccountRow): AuditMismatchDto | undefined
       `balance ${row.balance} differs from the last balanceAfter ${row.lastBalanceAfter}`,
     );
   }
+  if (balance < -BigInt(row.overdraftLimit)) {
+    problems.push(`balance ${row.balance} is below −overdraftLimit (${row.overdraftLimit})`);
+  }
+  if (BigInt(row.heldAmount) !== BigInt(row.holdsSum)) {
+    problems.push(
+      `heldAmount ${row.heldAmount} differs from its AUTHORIZED holds, ${row.holdsSum}`,
+    );
+  }
   if (BigInt(row.brokenLinks) > 0n) {
     problems.push(
       `${row.brokenLinks} entries break the balanceAfter chain (first: entry ${row.firstBrokenEntry})`,

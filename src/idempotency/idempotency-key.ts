@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ValidationFailedException } from '../common/errors/domain.exception';
-import { IDEMPOTENCY_KEY_HEADER } from './idempotency-headers';
+import { IDEMPOTENCY_KEY_HEADER } from '../common/http/idempotency-headers';
 
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 const VISIBLE_ASCII = /^[\x21-\x7E]*$/;

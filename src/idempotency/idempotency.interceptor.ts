@@ -2,7 +2,10 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { defer, lastValueFrom, map, Observable } from 'rxjs';
 import { PROBLEM_CONTENT_TYPE } from '../common/errors/problem';
-import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from './idempotency-headers';
+import {
+  IDEMPOTENCY_KEY_HEADER,
+  IDEMPOTENT_REPLAYED_HEADER,
+} from '../common/http/idempotency-headers';
 import { parseIdempotencyKey, requestFingerprint } from './idempotency-key';
 import { IdempotencyScope, runInIdempotencyScope } from './idempotency-scope';
 import { IdempotencyService } from './idempotency.service';

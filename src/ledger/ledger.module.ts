@@ -3,6 +3,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { MetricsModule } from '../observability/metrics/metrics.module';
 import { Account } from './account.entity';
+import { Hold } from './hold.entity';
+import { HoldsRepository } from './repositories/holds.repository';
 import { LedgerEngine } from './engine/ledger-engine';
 import { LedgerEntry } from './ledger-entry.entity';
 import { LedgerQueries } from './ledger-queries.service';
@@ -23,7 +25,7 @@ import { TransactionsController } from './transactions.controller';
  */
 @Module({
   imports: [
-    TypeOrmModule.forFeature([LedgerEntry, Account, ScheduledCredit]),
+    TypeOrmModule.forFeature([LedgerEntry, Account, ScheduledCredit, Hold]),
     IdempotencyModule,
     MetricsModule,
   ],
@@ -32,11 +34,18 @@ import { TransactionsController } from './transactions.controller';
     AccountsRepository,
     LedgerRepository,
     ScheduledCreditsRepository,
+    HoldsRepository,
     LedgerEngine,
     MovementsService,
     LedgerQueries,
     ScheduledCreditsWorker,
   ],
-  exports: [LedgerEngine, LedgerQueries, AccountsRepository, ScheduledCreditsRepository],
+  exports: [
+    LedgerEngine,
+    LedgerQueries,
+    AccountsRepository,
+    ScheduledCreditsRepository,
+    HoldsRepository,
+  ],
 })
 export class LedgerModule {}

@@ -22,6 +22,17 @@ const EXAMPLE_ID = '0b8e6f3a-8a4e-4a53-9d7c-2f3b1c9e5a10';
  */
 const AMOUNT_MESSAGE = 'amount must be at least 1';
 
+/** What a debit of an account can meet (API.md v1.1, "Accounts gain controls"). */
+const DEBIT_PROBLEMS = [
+  'VALIDATION_FAILED',
+  'MALFORMED_JSON',
+  'ACCOUNT_NOT_FOUND',
+  'INSUFFICIENT_FUNDS',
+  'DAILY_LIMIT_EXCEEDED',
+  'ACCOUNT_FROZEN',
+  'ACCOUNT_CLOSED',
+] as const;
+
 /** POST /deposits, POST /withdrawals, POST /transfers. */
 @ApiTags('ledger')
 @Controller()
@@ -48,7 +59,13 @@ export class MovementsController {
     LINK_TO_TRANSACTION,
   )
   @ApiProblems(
-    ['VALIDATION_FAILED', 'MALFORMED_JSON', 'ACCOUNT_NOT_FOUND', 'BALANCE_LIMIT_EXCEEDED'],
+    [
+      'VALIDATION_FAILED',
+      'MALFORMED_JSON',
+      'ACCOUNT_NOT_FOUND',
+      'BALANCE_LIMIT_EXCEEDED',
+      'ACCOUNT_CLOSED',
+    ],
     {
       idempotent: true,
       invalid: {
@@ -81,7 +98,7 @@ export class MovementsController {
     },
     LINK_TO_TRANSACTION,
   )
-  @ApiProblems(['VALIDATION_FAILED', 'MALFORMED_JSON', 'ACCOUNT_NOT_FOUND', 'INSUFFICIENT_FUNDS'], {
+  @ApiProblems([...DEBIT_PROBLEMS], {
     idempotent: true,
     invalid: {
       summary: 'accountId does not match the pattern',
@@ -121,6 +138,9 @@ export class MovementsController {
       'MALFORMED_JSON',
       'ACCOUNT_NOT_FOUND',
       'SAME_ACCOUNT',
+      'DAILY_LIMIT_EXCEEDED',
+      'ACCOUNT_FROZEN',
+      'ACCOUNT_CLOSED',
       'INSUFFICIENT_FUNDS',
       'CURRENCY_MISMATCH',
       'BALANCE_LIMIT_EXCEEDED',

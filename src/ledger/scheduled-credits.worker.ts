@@ -1,9 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { Clock } from '../common/clock/clock';
 import { AppConfig } from '../config/app-config';
 import { LedgerEngine } from './engine/ledger-engine';
-import { ScheduledCreditsRepository } from './repositories/scheduled-credits.repository';
 
 /** Accounts with due credits settled per run at most (one settle command, one batch). */
 export const WORKER_BATCH_SIZE = 100;
@@ -31,9 +29,7 @@ export class ScheduledCreditsWorker implements OnApplicationBootstrap, OnModuleD
 
   constructor(
     private readonly engine: LedgerEngine,
-    private readonly credits: ScheduledCreditsRepository,
     private readonly scheduler: SchedulerRegistry,
-    private readonly clock: Clock,
     config: AppConfig,
   ) {
     this.intervalMs = config.get('CASHBACK_WORKER_INTERVAL_MS');
@@ -69,14 +65,12 @@ export class ScheduledCreditsWorker implements OnApplicationBootstrap, OnModuleD
   }
 
   /**
-   * One run: settles the accounts of the oldest due credits, in one batch. Returns how many
-   * accounts had something due. Public so tests can drive several workers into a race.
+   * One run: settles the accounts of the oldest due credits and of the holds whose expiry has
+   * come (nobody touched them), in one batch. Returns how many accounts had something due.
+   * Public so tests can drive several workers into a race.
    */
   async runOnce(): Promise<{ accounts: number }> {
-    const accountIds = await this.credits.accountsWithDueCredits(
-      this.clock.now(),
-      WORKER_BATCH_SIZE,
-    );
+    const accountIds = await this.engine.accountsWithSomethingDue(WORKER_BATCH_SIZE);
     if (accountIds.length > 0) await this.engine.settle(accountIds);
     return { accounts: accountIds.length };
   }

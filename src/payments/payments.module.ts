@@ -16,5 +16,6 @@ import { PaymentsService } from './payments.service';
   imports: [TypeOrmModule.forFeature([Payment, PaymentRefund]), LedgerModule],
   controllers: [PaymentsController],
   providers: [PaymentsService, PaymentsRepository],
+  exports: [PaymentsService],
 })
 export class PaymentsModule {}

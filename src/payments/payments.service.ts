@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DomainException } from '../common/errors/domain.exception';
 import { AppConfig } from '../config/app-config';
-import type { RefundCommand, RefundFacts } from '../ledger/engine/commands';
+import type {
+  PaymentCommand,
+  PaymentFacts,
+  RefundCommand,
+  RefundFacts,
+} from '../ledger/engine/commands';
 import { LedgerEngine } from '../ledger/engine/ledger-engine';
 import { AccountsRepository } from '../ledger/repositories/accounts.repository';
 import { ScheduledCreditsRepository } from '../ledger/repositories/scheduled-credits.repository';
@@ -42,11 +47,43 @@ export class PaymentsService {
    * its `payments` row is written in the same batch, with the rate its cashback is computed at.
    */
   create({ accountId, amount }: CreatePaymentDto): Promise<PaymentCreatedDto> {
-    const rateBps = this.rateBps;
     const command = {
       kind: 'payment' as const,
       accountId,
       amount,
+      ...this.charge(accountId, amount),
+    };
+    const rateBps = this.rateBps;
+    return this.engine.submit(command, (r) => ({
+      ...PaymentsService.present(r, rateBps),
+      balance: r.balance,
+    }));
+  }
+
+  /** A new payment as the ledger's facts describe it, IN_PROGRESS, nothing refunded. */
+  static present(this: void, facts: PaymentFacts, cashbackRateBps: number): PaymentDto {
+    return {
+      paymentId: facts.paymentId,
+      transactionId: facts.transactionId,
+      accountId: facts.accountId,
+      amount: facts.amount,
+      refundedAmount: 0,
+      cashbackAmount: facts.creditAmount,
+      cashbackRateBps,
+      cashbackDueAt: facts.creditDueAt,
+      status: 'IN_PROGRESS' as const,
+      timestamp: facts.timestamp,
+    };
+  }
+
+  /**
+   * What a payment of `amount` from the account adds to its debit: the cashback credit to
+   * schedule and the `payments` row, built from the decided facts. Used by POST /payments and
+   * by the capture of a hold without a target (a payment on the captured amount).
+   */
+  charge(accountId: string, amount: number): Pick<PaymentCommand, 'credit' | 'record'> {
+    const rateBps = this.rateBps;
+    return {
       credit: {
         amount: cashbackAmount(amount, rateBps),
         delayMs: this.delayMs,
@@ -73,19 +110,6 @@ export class PaymentsService {
         } satisfies Payment,
       }),
     };
-    return this.engine.submit(command, (r) => ({
-      paymentId: r.paymentId,
-      transactionId: r.transactionId,
-      accountId,
-      amount,
-      refundedAmount: 0,
-      cashbackAmount: r.creditAmount,
-      cashbackRateBps: rateBps,
-      cashbackDueAt: r.creditDueAt,
-      status: 'IN_PROGRESS' as const,
-      timestamp: r.timestamp,
-      balance: r.balance,
-    }));
   }
 
   /**

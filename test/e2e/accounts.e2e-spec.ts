@@ -23,6 +23,11 @@ describe('accounts', () => {
         currency: 'USD',
         balance: 0,
         createdAt: clock.now(),
+        status: 'ACTIVE',
+        heldAmount: 0,
+        availableBalance: 0,
+        overdraftLimit: 0,
+        dailyDebitLimit: null,
       });
       const entries = await t.sql(`SELECT * FROM ledger_transactions WHERE account_id = $1`, [id]);
       expect(entries).toHaveLength(0);
@@ -222,6 +227,8 @@ describe('accounts', () => {
         currency: 'USD',
         balance: 120,
         at: clock.now(),
+        heldAmount: 0,
+        availableBalance: 120,
       });
       const at = async (time: number) =>
         (await http().get(`/accounts/${account.accountId}/balance`).query({ at: time }).expect(200))

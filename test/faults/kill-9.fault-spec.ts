@@ -200,4 +200,106 @@ describe('kill -9 under load', () => {
     expect(await totalBalance(db)).toBe(accounts.length * initial - Number(rows.paid));
     await second.kill();
   });
+
+  /**
+   * Holds: captures and voids race on every hold (a capture and a void for each, from 32
+   * clients), and the service is killed mid-way. After the restart no hold is both captured
+   * and released: a CAPTURED hold has exactly its capture's entries, any other hold none, and
+   * every account's held amount is the sum of its AUTHORIZED holds.
+   */
+  it('never leaves a hold both captured and released', async () => {
+    const name = 'faults_kill9_holds';
+    const url = await cluster.createDatabase(name);
+    const env = { DB_POOL_SIZE: '20' };
+    const first = await startService(url, env);
+    const holders = accounts.slice(0, 4);
+    await openAccounts(first.baseUrl, holders, initial);
+    const holdIds: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      const accountId = holders[i % holders.length];
+      const target = i % 2 === 0 ? null : holders[(i + 1) % holders.length];
+      const r = await call(first.baseUrl, 'POST', '/holds', {
+        body: { accountId, amount: randomInt(1, 500), targetAccountId: target },
+      });
+      if (r.status !== 201) throw new Error(`authorizing failed: ${describeReply(r)}`);
+      holdIds.push((r.body as { holdId: string }).holdId);
+    }
+
+    type Action = { holdId: string; action: 'capture' | 'void' };
+    const load = new Load<Action>({
+      workers: 32,
+      maxRequests: holdIds.length * 2,
+      target: () => first.baseUrl,
+      next: (i): PlannedRequest<Action> => {
+        const holdId = holdIds[Math.floor(i / 2) % holdIds.length];
+        const action = i % 2 === 0 ? 'capture' : 'void';
+        return {
+          method: 'POST',
+          path: `/holds/${holdId}/${action}`,
+          body: {},
+          tag: { holdId, action },
+        };
+      },
+    });
+    await waitFor(
+      '150 holds captured or voided',
+      () =>
+        load.exchanges.filter((e) => e.reply.status === 200 || e.reply.status === 201).length >= 150
+          ? true
+          : undefined,
+      { timeoutMs: 90_000, intervalMs: 10 },
+    );
+    const exit = await first.kill();
+    load.stop();
+    await load.done;
+    expect(exit.signal).toBe('SIGKILL');
+    const unexpected = load.exchanges.filter((e) => ![0, 200, 201, 409].includes(e.reply.status));
+    expect(unexpected.map((e) => describeReply(e.reply))).toEqual([]);
+
+    const second = await startService(url, env);
+    const db = cluster.db(name);
+    const rows = await db.sql<{
+      hold_id: string;
+      status: string;
+      capture_movement_id: string | null;
+      entries: string;
+    }>(
+      `SELECT h.hold_id, h.status, h.capture_movement_id,
+              (SELECT count(*) FROM ledger_transactions e
+                WHERE e.movement_id = h.capture_movement_id)::text AS entries
+         FROM holds h`,
+    );
+    const byId = new Map(rows.map((r) => [r.hold_id, r]));
+    const wrong: string[] = [];
+    for (const row of rows) {
+      const expected = row.status === 'CAPTURED' ? ['1', '2'] : ['0'];
+      if (!expected.includes(row.entries))
+        wrong.push(`${row.hold_id} ${row.status}: ${row.entries} entries`);
+    }
+    // What was acknowledged is what happened.
+    for (const { request, reply } of load.exchanges) {
+      if (reply.status !== 200 && reply.status !== 201) continue;
+      const status = byId.get(request.tag.holdId)?.status;
+      const want = request.tag.action === 'capture' ? 'CAPTURED' : 'VOIDED';
+      if (status !== want) wrong.push(`${request.tag.holdId}: acknowledged ${want}, now ${status}`);
+      if (request.tag.action === 'capture') {
+        const body = reply.body as { transactionId: string };
+        if (byId.get(request.tag.holdId)?.capture_movement_id !== body.transactionId) {
+          wrong.push(`${request.tag.holdId}: captured as ${body.transactionId}, stored otherwise`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+    // Every CAPTURED hold moved money once; nothing else did.
+    const [moved] = await db.sql<{ captures: string; movements: string }>(
+      `SELECT (SELECT count(*) FROM holds WHERE status = 'CAPTURED')::text AS captures,
+              (SELECT count(DISTINCT movement_id) FROM ledger_transactions
+                WHERE operation IN ('PAYMENT', 'TRANSFER_OUT'))::text AS movements`,
+    );
+    expect(moved.movements).toBe(moved.captures);
+    expect(await ledgerViolations(db)).toEqual([]);
+    const [audit] = [await call(second.baseUrl, 'GET', '/audit')];
+    expect((audit.body as { ok: boolean }).ok).toBe(true);
+    await second.kill();
+  });
 });

@@ -21,7 +21,13 @@ export interface AccountBody {
 
 export async function createAccount(
   t: TestApp,
-  body: { accountId?: string; currency?: string; initialDeposit?: number } = {},
+  body: {
+    accountId?: string;
+    currency?: string;
+    initialDeposit?: number;
+    overdraftLimit?: number;
+    dailyDebitLimit?: number | null;
+  } = {},
 ): Promise<AccountBody> {
   const res = await request(t.app.getHttpServer() as App)
     .post('/accounts')

@@ -14,13 +14,13 @@ export interface SqlTarget {
  * The ledger invariants of the contract, checked in SQL: no half-applied transfer (exactly
  * one TRANSFER_OUT and one TRANSFER_IN that cancel out); per account, entries in (timestamp,
  * id) order chain balance_after = previous + amount and the id order agrees with the history
- * order; each balance equals the sum of its entries and is never negative; the cashback
- * reservation equals what is still owed; a reversal has one opposite line per line of its
- * original, and the reversals of a movement add up to at most it; a payment's refunds add up
- * to its refundedAmount (at most its amount), its cashbackAmount is
- * floor((amount − refundedAmount) × rate / 10000), and that is what its credit still owes
- * (pending) or what was credited net of reversals (settled). Returns the violations (empty
- * when all hold).
+ * order; each balance equals the sum of its entries and is never below −overdraft_limit (nor its
+ * available balance negative); the cashback reservation equals what is still owed; a reversal
+ * has one opposite line per line of its original, and the reversals of a movement add up to at
+ * most it; a payment's refunds add up to its refundedAmount (at most its amount), its
+ * cashbackAmount is floor((amount − refundedAmount) × rate / 10000), and that is what its
+ * credit still owes (pending) or what was credited net of reversals (settled). Returns the
+ * violations (empty when all hold).
  */
 export async function ledgerViolations(db: SqlTarget): Promise<string[]> {
   const rows = await db.sql<{ account_id: string; problem: string }>(`
@@ -49,7 +49,17 @@ export async function ledgerViolations(db: SqlTarget): Promise<string[]> {
         USING (account_id)
      WHERE a.balance <> COALESCE(s.total, 0)
     UNION ALL
-    SELECT account_id, 'negative balance' FROM accounts WHERE balance < 0
+    SELECT account_id, 'balance below −overdraft_limit' FROM accounts
+     WHERE balance < -overdraft_limit
+    UNION ALL
+    SELECT account_id, 'held_amount above what the account has' FROM accounts
+     WHERE balance + overdraft_limit - held_amount < 0
+    UNION ALL
+    SELECT a.account_id, 'held_amount ' || a.held_amount || ' <> authorized holds ' || COALESCE(h.held, 0)
+      FROM accounts a
+      LEFT JOIN (SELECT account_id, SUM(amount) AS held FROM holds
+                  WHERE status = 'AUTHORIZED' GROUP BY 1) h USING (account_id)
+     WHERE a.held_amount <> COALESCE(h.held, 0)
     UNION ALL
     SELECT a.account_id, 'pending_credits ' || a.pending_credits || ' <> owed ' || COALESCE(c.owed, 0)
       FROM accounts a

@@ -10,6 +10,7 @@ import { Clock } from '../../src/common/clock/clock';
 import { AppConfig } from '../../src/config/app-config';
 import { validateEnvironment } from '../../src/config/environment';
 import { LogDestination } from '../../src/observability/logging/app-logger.service';
+import { expectLedgerConsistent } from './ledger-invariants';
 
 export interface TestDatabase {
   name: string;
@@ -120,5 +121,27 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       await client.end();
       await app.close();
     },
+  };
+}
+
+/**
+ * One app for a test file, on the given clock, with the cashback worker left to the tests
+ * (they run it by hand) and the ledger's invariants checked after every test. Returns the app
+ * once `beforeAll` has made it.
+ */
+export function useLedgerTestApp(clock: Clock): () => TestApp {
+  let t: TestApp | undefined;
+  beforeAll(async () => {
+    t = await createTestApp({ clock, env: { CASHBACK_WORKER_INTERVAL_MS: '3600000' } });
+  });
+  afterEach(async () => {
+    if (t) await expectLedgerConsistent(t);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+  return () => {
+    if (!t) throw new Error('the test app is made in beforeAll');
+    return t;
   };
 }

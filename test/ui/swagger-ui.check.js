@@ -34,7 +34,7 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 /** What the page's examples leave behind (see the OpenAPI description): checked at the end. */
-const EXPECTED_BALANCES = { 'acc-alice': 7500, 'acc-bob': 1000 };
+const EXPECTED_BALANCES = { 'acc-alice': 6500, 'acc-bob': 2000 };
 
 function step(message) {
   console.log(`[ui] ${message}`);

@@ -3,6 +3,7 @@ import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
 import { IsIso4217Currency, ISO_4217_CODES } from '../../common/currency';
 import { IsAbsentOr } from '../../common/http/optional';
 import { ACCOUNT_ID_PATTERN, DEFAULT_CURRENCY, MAX_AMOUNT } from '../../common/money';
+import { DailyDebitLimit, OverdraftLimit } from './account-controls.dto';
 
 export class CreateAccountDto {
   @ApiPropertyOptional({
@@ -45,4 +46,10 @@ export class CreateAccountDto {
   @Min(0)
   @Max(MAX_AMOUNT)
   initialDeposit?: number;
+
+  @OverdraftLimit()
+  overdraftLimit?: number;
+
+  @DailyDebitLimit()
+  dailyDebitLimit?: number | null;
 }

@@ -9,6 +9,11 @@ export class DomainException extends Error {
     readonly code: ErrorCode,
     readonly detail: string,
     readonly errors?: FieldError[],
+    /**
+     * Only where the contract gives one code two statuses: ACCOUNT_CLOSED is 422 on a movement
+     * but 409 on the account's own lifecycle operations (PATCH, freeze, unfreeze, close).
+     */
+    readonly status?: 409,
   ) {
     super(detail);
     this.name = 'DomainException';

@@ -14,8 +14,12 @@ export interface Problem {
   requestId?: string;
 }
 
-export function problem(code: ErrorCode, detail: string, errors?: FieldError[]): Problem {
-  const status = ERROR_STATUS[code];
+export function problem(
+  code: ErrorCode,
+  detail: string,
+  errors?: FieldError[],
+  status: number = ERROR_STATUS[code],
+): Problem {
   return {
     type: 'about:blank',
     title: STATUS_CODES[status] ?? 'Error',

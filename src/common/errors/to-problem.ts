@@ -56,7 +56,9 @@ function frameworkProblem(error: FrameworkError): Problem | undefined {
  * body says nothing about internals (the error is logged with the request id instead).
  */
 export function toProblem(error: unknown): Problem | undefined {
-  if (error instanceof DomainException) return problem(error.code, error.detail, error.errors);
+  if (error instanceof DomainException) {
+    return problem(error.code, error.detail, error.errors, error.status);
+  }
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const code = HTTP_STATUS_CODES[status];

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/swagger';
 import { ERROR_STATUS, ErrorCode, FieldError } from '../errors/error-codes';
 import { PROBLEM_CONTENT_TYPE } from '../errors/problem';
-import { IDEMPOTENCY_KEY_HEADER } from '../../idempotency/idempotency-headers';
+import { IDEMPOTENCY_KEY_HEADER } from './idempotency-headers';
 
 export class FieldErrorDto {
   @ApiProperty({ example: 'amount' })
@@ -53,6 +53,10 @@ const EXAMPLE_DETAIL: Record<Exclude<ErrorCode, 'VALIDATION_FAILED'>, string> = 
   PAYMENT_NOT_FOUND: 'Payment payment404 does not exist.',
   TRANSACTION_NOT_FOUND: 'Transaction 00000000-0000-0000-0000-000000000000 does not exist.',
   ACCOUNT_EXISTS: 'Account acc-alice already exists.',
+  HOLD_NOT_FOUND: 'Hold hold_00000000000000000000000000000000 does not exist.',
+  HOLD_NOT_ACTIVE: 'Hold hold_0b8e6f3a8a4e4a539d7c2f3b1c9e5a10 is CAPTURED, not AUTHORIZED.',
+  CAPTURE_EXCEEDS_HOLD:
+    'Hold hold_0b8e6f3a8a4e4a539d7c2f3b1c9e5a10 reserves 3000; 3001 cannot be captured.',
   IDEMPOTENCY_KEY_IN_PROGRESS: 'A request with this Idempotency-Key is still being processed.',
   PAYLOAD_TOO_LARGE: 'The request body is larger than 1 MB.',
   URI_TOO_LONG: 'The request URL is too long.',
@@ -62,6 +66,13 @@ const EXAMPLE_DETAIL: Record<Exclude<ErrorCode, 'VALIDATION_FAILED'>, string> = 
   INSUFFICIENT_FUNDS: 'Account acc-1 has 500, needs 700.',
   CURRENCY_MISMATCH: 'Account acc-1 holds USD but acc-2 holds EUR.',
   BALANCE_LIMIT_EXCEEDED: 'Account acc-1 would hold more than 9007199254740991.',
+  DAILY_LIMIT_EXCEEDED:
+    'Account acc-alice may debit 500 more today (daily debit limit 5000, 4500 used); needs 700.',
+  ACCOUNT_FROZEN: 'Account acc-alice is frozen: it takes credits but no debits.',
+  ACCOUNT_CLOSED: 'Account acc-alice is closed.',
+  ACCOUNT_NOT_EMPTY: 'Account acc-alice cannot be closed: its balance is 2500, not 0.',
+  LIMIT_BELOW_USAGE:
+    'Account acc-carol uses 3000 below zero (balance -3000, held 0): its overdraft limit cannot go below that.',
   IDEMPOTENCY_KEY_REUSED: 'This Idempotency-Key was used with a different request.',
   PAYMENT_FULLY_REFUNDED: 'Payment payment1 is already fully refunded (2500).',
   REFUND_EXCEEDS_PAYMENT: 'Payment payment1 has 1500 left to refund, not 2000.',
@@ -69,8 +80,6 @@ const EXAMPLE_DETAIL: Record<Exclude<ErrorCode, 'VALIDATION_FAILED'>, string> = 
     'Transaction 2e6d9b14-7c3a-4f85-a0d2-5b18e9c7f364 (PAYMENT) cannot be reversed: only deposits, withdrawals and transfers can (payments are refunded).',
   REVERSAL_EXCEEDS_REMAINING:
     'Transaction 0b8e6f3a-8a4e-4a53-9d7c-2f3b1c9e5a10 has 1000 of 1500 left to reverse, not 1500.',
-  ACCOUNT_FROZEN: 'Account acc-1 is frozen: it accepts no debits.',
-  ACCOUNT_CLOSED: 'Account acc-1 is closed.',
   INTERNAL_ERROR: 'An unexpected error occurred.',
   DATABASE_UNAVAILABLE: 'The database cannot be reached right now; the request changed nothing.',
   SERVICE_BUSY:
@@ -139,6 +148,8 @@ export interface ApiProblemsOptions {
    * so no operation shows another operation's fields.
    */
   invalid?: InvalidExample;
+  /** Codes this operation answers with another status than usual (DomainException.status). */
+  statusOf?: Partial<Record<ErrorCode, 409>>;
 }
 
 export interface InvalidExample {
@@ -165,7 +176,7 @@ export function ApiProblems(codes: ErrorCode[], options: ApiProblemsOptions = {}
   all.push('DATABASE_UNAVAILABLE', 'SERVICE_BUSY', 'INTERNAL_ERROR');
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of new Set(all)) {
-    const status = ERROR_STATUS[code];
+    const status = options.statusOf?.[code] ?? ERROR_STATUS[code];
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
   const decorators = [...byStatus].map(([status, statusCodes]) =>

@@ -85,6 +85,11 @@ export class AppValidationPipe extends ValidationPipe {
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const { metatype, type } = metadata;
+    if (type === 'body' && typeof metatype === 'function' && metatype !== Object) {
+      const known = propertiesOf(metatype as new () => unknown);
+      // A body class that declares no field (freeze, unfreeze, close): `{}` or no body at all.
+      if (known.size === 0) return emptyBody(value);
+    }
     if (
       (type === 'body' || type === 'query') &&
       typeof metatype === 'function' &&
@@ -102,6 +107,22 @@ export class AppValidationPipe extends ValidationPipe {
     }
     return super.transform(value, metadata);
   }
+}
+
+function emptyBody(value: unknown): object {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ValidationFailedException([
+      { field: 'body', message: 'the body must be a JSON object' },
+    ]);
+  }
+  const keys = Object.keys(value);
+  if (keys.length > 0) {
+    throw new ValidationFailedException(
+      keys.map((key) => ({ field: key, message: `property ${key} should not exist` })),
+    );
+  }
+  return {};
 }
 
 export function createValidationPipe(): ValidationPipe {

@@ -15,7 +15,42 @@ export interface AccountState {
   readonly nextCreditDueAt: number | null;
   /** Sum of the account's pending scheduled credits (kept free under the balance limit). */
   readonly pendingCredits: number;
+  readonly status: AccountStatus;
+  /** ≥ 0: the balance may go down to −overdraftLimit. */
+  readonly overdraftLimit: number;
+  /** Null: no daily limit. */
+  readonly dailyDebitLimit: number | null;
+  /** Sum of the remaining amounts of the account's AUTHORIZED holds. */
+  readonly heldAmount: number;
+  /** The UTC day (days since the epoch) that `debitUsed` counts. */
+  readonly debitDay: number;
+  /** Debits booked (and holds authorized) on `debitDay` that count toward the daily limit. */
+  readonly debitUsed: number;
+  /** A lower bound of the earliest expiry of the account's AUTHORIZED holds, or null. */
+  readonly nextHoldExpiresAt: number | null;
 }
+
+export const HOLD_STATUSES = ['AUTHORIZED', 'CAPTURED', 'VOIDED', 'EXPIRED'] as const;
+export type HoldStatus = (typeof HOLD_STATUSES)[number];
+
+/** A hold as the rules see it: read (and locked) after its accounts, or created in the batch. */
+export interface HoldState {
+  readonly holdId: string;
+  readonly accountId: string;
+  readonly targetAccountId: string | null;
+  readonly amount: number;
+  readonly status: HoldStatus;
+  readonly expiresAt: number;
+  readonly createdAt: number;
+  readonly capturedAmount: number;
+  readonly captureMovementId: string | null;
+  readonly capturePaymentId: string | null;
+  readonly captureTimestamp: number | null;
+  readonly resolvedAt: number | null;
+}
+
+export const ACCOUNT_STATUSES = ['ACTIVE', 'FROZEN', 'CLOSED'] as const;
+export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
 
 /** A row a command adds to a table the ledger does not own (e.g. `payments`). */
 export interface LedgerRecord {
@@ -59,6 +94,25 @@ export interface OpenAccount {
   readonly currency: string;
   /** ≥ 0; a positive one is booked as a DEPOSIT entry. */
   readonly initialDeposit: number;
+  /** Default 0. */
+  readonly overdraftLimit?: number;
+  /** Default null: no daily limit. */
+  readonly dailyDebitLimit?: number | null;
+}
+
+/** Changes an account's limits; an absent field keeps its value (null clears the daily limit). */
+export interface UpdateAccount {
+  readonly kind: 'updateAccount';
+  readonly accountId: string;
+  readonly overdraftLimit?: number;
+  readonly dailyDebitLimit?: number | null;
+}
+
+/** Freezes, unfreezes or closes an account. */
+export interface ChangeStatus {
+  readonly kind: 'changeStatus';
+  readonly accountId: string;
+  readonly action: 'freeze' | 'unfreeze' | 'close';
 }
 
 export interface Deposit {
@@ -91,6 +145,36 @@ export interface PaymentCommand {
   readonly credit: CreditToSchedule;
   /** Pure: the submitter's own row for the payment, built from the decided facts. */
   readonly record: (facts: PaymentFacts) => LedgerRecord;
+}
+
+/** Reserves `amount` on the account until a capture, a void or `expiresInMs` later. */
+export interface AuthorizeHold {
+  readonly kind: 'authorizeHold';
+  readonly accountId: string;
+  /** Null: the capture is a payment; else a transfer to this account. */
+  readonly targetAccountId: string | null;
+  readonly amount: number;
+  readonly expiresInMs: number;
+}
+
+/**
+ * Moves `amount` (≤ the hold's) of a hold's reserved funds and releases the rest. `accountIds`
+ * are the hold's own (its account and target), read by the submitter: the engine locks them,
+ * then the hold row.
+ */
+export interface CaptureHold {
+  readonly kind: 'captureHold';
+  readonly holdId: string;
+  readonly accountIds: readonly string[];
+  readonly amount: number;
+  /** For a hold without a target: the payment the capture makes, as POST /payments would. */
+  readonly payment?: Pick<PaymentCommand, 'credit' | 'record'>;
+}
+
+export interface VoidHold {
+  readonly kind: 'voidHold';
+  readonly holdId: string;
+  readonly accountIds: readonly string[];
 }
 
 /** Locks the accounts so that credits already due on them are booked (settle-on-touch). */
@@ -162,10 +246,15 @@ export interface ReversalCommand {
 
 export type LedgerCommand =
   | OpenAccount
+  | UpdateAccount
+  | ChangeStatus
   | Deposit
   | Withdrawal
   | Transfer
   | PaymentCommand
+  | AuthorizeHold
+  | CaptureHold
+  | VoidHold
   | Settle
   | RefundCommand
   | ReversalCommand;
@@ -178,10 +267,23 @@ export interface MovementResult {
 /** What each kind of command answers when accepted. */
 export interface ResultOf {
   openAccount: AccountState;
+  updateAccount: AccountState;
+  changeStatus: AccountState;
   deposit: MovementResult & { readonly balance: number };
   withdrawal: MovementResult & { readonly balance: number };
   transfer: MovementResult & { readonly sourceBalance: number; readonly targetBalance: number };
   payment: PaymentFacts & { readonly balance: number };
+  authorizeHold: HoldState;
+  captureHold: {
+    readonly hold: HoldState;
+    readonly transactionId: string;
+    readonly timestamp: number;
+    readonly balance: number;
+    readonly paymentId: string | null;
+    /** For a payment capture: the payment's facts (to answer as POST /payments would). */
+    readonly payment: PaymentFacts | null;
+  };
+  voidHold: HoldState;
   settle: Record<string, never>;
   refund: RefundFacts & { readonly balance: number };
   reversal: {

@@ -20,9 +20,11 @@ import { MetricsService } from '../../observability/metrics/metrics.service';
 import { ENTRY_TYPES } from '../ledger-entry.entity';
 import { AccountsRepository } from '../repositories/accounts.repository';
 import { LedgerRepository } from '../repositories/ledger.repository';
+import { HoldsRepository } from '../repositories/holds.repository';
 import { ScheduledCreditsRepository } from '../repositories/scheduled-credits.repository';
 import type {
   AccountState,
+  HoldState,
   CommandResult,
   CreditChange,
   EntryLine,
@@ -38,6 +40,7 @@ import {
   commandTimestamp,
   decide,
   Effects,
+  expireHolds,
   refundOf,
   RelatedLookup,
   reversalOf,
@@ -108,6 +111,7 @@ export class LedgerEngine implements OnApplicationShutdown {
     private readonly accounts: AccountsRepository,
     private readonly ledger: LedgerRepository,
     private readonly credits: ScheduledCreditsRepository,
+    private readonly holds: HoldsRepository,
     private readonly idempotency: IdempotencyRepository,
     private readonly metrics: MetricsService,
     private readonly clock: Clock,
@@ -172,23 +176,37 @@ export class LedgerEngine implements OnApplicationShutdown {
    */
   async settleAllDue(): Promise<void> {
     for (let round = 0; round < 100; round++) {
-      const accountIds = await this.credits.accountsWithDueCredits(this.clock.now(), 1000);
+      const accountIds = await this.accountsWithSomethingDue(1000);
       if (accountIds.length === 0) return;
       await this.settle(accountIds);
     }
   }
 
   /**
-   * Settle-on-touch for reads: when the account has a credit due, books it in a batch before
-   * the read, so a read that starts after a due time sees the credit. Free when nothing is
-   * due (the caller passes the row it already read). True when it settled something.
+   * Accounts with a credit due or a hold to expire now, at most `limit` of each (the sweeper
+   * and GET /audit settle them).
+   */
+  async accountsWithSomethingDue(limit: number): Promise<string[]> {
+    const now = this.clock.now();
+    const [credits, holds] = await Promise.all([
+      this.credits.accountsWithDueCredits(now, limit),
+      this.accounts.accountsWithHoldsToExpire(now, limit),
+    ]);
+    return [...new Set([...credits, ...holds])];
+  }
+
+  /**
+   * Settle-on-touch for reads: when the account has a credit due or a hold to expire, books
+   * or expires it in a batch before the read, so a read that starts after a due time sees it.
+   * Free when nothing is due (the caller passes the row it already read). True when it
+   * settled something.
    */
   async settleBeforeRead(
-    account: Pick<AccountState, 'accountId' | 'nextCreditDueAt'>,
+    account: Pick<AccountState, 'accountId' | 'nextCreditDueAt' | 'nextHoldExpiresAt'>,
   ): Promise<boolean> {
-    if (account.nextCreditDueAt === null || account.nextCreditDueAt > this.clock.now()) {
-      return false;
-    }
+    const now = this.clock.now();
+    const due = (at: number | null) => at !== null && at <= now;
+    if (!due(account.nextCreditDueAt) && !due(account.nextHoldExpiresAt)) return false;
     await this.settle([account.accountId]);
     return true;
   }
@@ -264,6 +282,8 @@ export class LedgerEngine implements OnApplicationShutdown {
 
     const settled = await this.settleDueCredits(manager, state, now, lines);
     for (const accountId of settled.accounts) touched.add(accountId);
+    const holds = await this.loadHolds(manager, batch, state, now);
+    for (const accountId of holds.expiredOn) touched.add(accountId);
 
     const keys = await this.lookUpKeys(manager, batch, now);
     const related = await this.loadRelated(manager, batch, settled.booked);
@@ -287,12 +307,19 @@ export class LedgerEngine implements OnApplicationShutdown {
         timestamp: commandTimestamp(pending.command, now, lookup),
         movementId: randomUUID(),
       };
-      const decision = decide(pending.command, lookup, context, related.lookup);
+      const decision = decide(
+        pending.command,
+        lookup,
+        context,
+        (id) => holds.state.get(id),
+        related.lookup,
+      );
       if (!decision.ok) {
         outcomes.push({ kind: 'refused', error: decision.error });
         return;
       }
       if (decision.opened) opened.push(decision.opened);
+      for (const hold of decision.holds ?? []) holds.set(hold);
       for (const account of decision.accounts) {
         state.set(account.accountId, account);
         touched.add(account.accountId);
@@ -324,6 +351,7 @@ export class LedgerEngine implements OnApplicationShutdown {
       records.push(...effects.records);
       updates.push(...(effects.updates ?? []));
       creditChanges.push(...(effects.creditChanges ?? []));
+      for (const hold of effects.holds ?? []) holds.set(hold);
     }
 
     if (opened.length > 0) {
@@ -333,6 +361,11 @@ export class LedgerEngine implements OnApplicationShutdown {
         throw new BatchConflict('an account id was taken meanwhile');
     }
     let entryIds: string[] = [];
+    const changedHolds = [...holds.changed].map((id) => holds.state.get(id)!);
+    const newHolds = changedHolds.filter((h) => !holds.loaded.has(h.holdId));
+    if (newHolds.length > 0) await this.holds.insert(manager, newHolds);
+    const updatedHolds = changedHolds.filter((h) => holds.loaded.has(h.holdId));
+    if (updatedHolds.length > 0) await this.holds.update(manager, updatedHolds);
     if (lines.length > 0 || touched.size > 0) {
       const accounts = [...touched].map((id) => state.get(id)!);
       const posted = await this.ledger.post(manager, lines, accounts);
@@ -467,6 +500,68 @@ export class LedgerEngine implements OnApplicationShutdown {
     };
   }
 
+  /**
+   * The holds the batch works on, after its accounts are locked (and so in the same order
+   * everywhere: accounts by id, then holds): first, the AUTHORIZED holds of the locked accounts
+   * whose expiry has come (each account up to the later of `now` and its newest entry), which
+   * are EXPIRED and released here, before any command is decided; then, locked, the holds the
+   * batch's captures and voids name. Costs no statement in a batch that has neither.
+   */
+  private async loadHolds(
+    manager: EntityManager,
+    batch: Pending[],
+    state: Map<string, AccountState>,
+    now: number,
+  ): Promise<{
+    state: Map<string, HoldState>;
+    loaded: Set<string>;
+    changed: Set<string>;
+    expiredOn: string[];
+    set: (hold: HoldState) => void;
+  }> {
+    const holds = new Map<string, HoldState>();
+    const loaded = new Set<string>();
+    const changed = new Set<string>();
+    const set = (hold: HoldState) => {
+      holds.set(hold.holdId, hold);
+      changed.add(hold.holdId);
+    };
+    const thresholds = new Map<string, number>();
+    for (const account of state.values()) {
+      const threshold = Math.max(now, account.lastEntryAt);
+      if (account.nextHoldExpiresAt !== null && account.nextHoldExpiresAt <= threshold) {
+        thresholds.set(account.accountId, threshold);
+      }
+    }
+    if (thresholds.size > 0) {
+      const { due, next } = await this.holds.lockExpiring(manager, thresholds);
+      for (const accountId of thresholds.keys()) {
+        const result = expireHolds(
+          state.get(accountId)!,
+          due.filter((hold) => hold.accountId === accountId),
+          next.get(accountId) ?? null,
+        );
+        state.set(accountId, result.account);
+        for (const hold of result.holds) {
+          loaded.add(hold.holdId);
+          set(hold);
+        }
+      }
+    }
+    const wanted = batch.flatMap(({ command }) =>
+      (command.kind === 'captureHold' || command.kind === 'voidHold') && !holds.has(command.holdId)
+        ? [command.holdId]
+        : [],
+    );
+    if (wanted.length > 0) {
+      for (const hold of await this.holds.lockByIds(manager, wanted)) {
+        holds.set(hold.holdId, hold);
+        loaded.add(hold.holdId);
+      }
+    }
+    return { state: holds, loaded, changed, expiredOn: [...thresholds.keys()], set };
+  }
+
   private async lookUpKeys(
     manager: EntityManager,
     batch: Pending[],
@@ -544,7 +639,7 @@ export class LedgerEngine implements OnApplicationShutdown {
 }
 
 function toStoredProblem(error: DomainException): StoredResponse {
-  const body = problem(error.code, error.detail, error.errors);
+  const body = problem(error.code, error.detail, error.errors, error.status);
   return { statusCode: body.status, body: JSON.stringify(body) };
 }
 

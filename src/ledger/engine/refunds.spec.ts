@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { DomainException } from '../../common/errors/domain.exception';
 import { MAX_AMOUNT, MAX_BALANCE } from '../../common/money';
 import { cashbackAmount } from '../../payments/cashback';
+import { account } from './rules.fixtures';
 import type {
   AccountState,
   OriginalLine,
@@ -24,19 +25,6 @@ import {
 
 const T = 1_763_700_000_000;
 const context = { timestamp: T, movementId: 'm-refund' };
-
-function account(accountId: string, overrides: Partial<AccountState> = {}): AccountState {
-  return {
-    accountId,
-    currency: 'USD',
-    createdAt: T - 1000,
-    balance: 0,
-    lastEntryAt: T - 1000,
-    nextCreditDueAt: null,
-    pendingCredits: 0,
-    ...overrides,
-  };
-}
 
 function lookupOf(...accounts: AccountState[]): AccountLookup {
   const byId = new Map(accounts.map((a) => [a.accountId, a]));
@@ -93,7 +81,7 @@ const credited = (refunded = 0, cashback = 200): RefundableState => ({
 describe('refund rules (pure)', () => {
   it('before the due time: a REFUND line, the pending credit shrinks, no adjustment', () => {
     const a = account('a', { balance: 500, pendingCredits: 200, nextCreditDueAt: T + 10 });
-    const d = decide(refund(4000), lookupOf(a), context, related([pending()]));
+    const d = decide(refund(4000), lookupOf(a), context, undefined, related([pending()]));
     const e = effects(d);
     expect(e.lines).toEqual([
       {
@@ -143,7 +131,7 @@ describe('refund rules (pure)', () => {
 
   it('a full refund before the due time brings the credit to 0: it books nothing', () => {
     const a = account('a', { balance: 0, pendingCredits: 200, nextCreditDueAt: T + 10 });
-    const d = decide(refund(undefined), lookupOf(a), context, related([pending()]));
+    const d = decide(refund(undefined), lookupOf(a), context, undefined, related([pending()]));
     const e = effects(d);
     expect(e.lines.map((l) => [l.type, l.amount])).toEqual([['REFUND', 10_000]]);
     expect(e.creditChanges).toEqual([{ reference: 'p1', amount: 0 }]);
@@ -159,7 +147,7 @@ describe('refund rules (pure)', () => {
 
   it('after the due time: REFUND then CASHBACK_REVERSAL of the difference, in one movement', () => {
     const a = account('a', { balance: 50 });
-    const d = decide(refund(2550), lookupOf(a), context, related([credited()]));
+    const d = decide(refund(2550), lookupOf(a), context, undefined, related([credited()]));
     const e = effects(d);
     // 200 credited; floor(7450 × 2 %) = 149 is the new cashback: 51 reversed.
     expect(e.lines.map((l) => [l.type, l.amount, l.balanceAfter, l.paymentId])).toEqual([
@@ -173,7 +161,9 @@ describe('refund rules (pure)', () => {
 
   it('a full refund after the due time reverses the whole cashback', () => {
     const a = account('a', { balance: 0 });
-    const e = effects(decide(refund(undefined), lookupOf(a), context, related([credited()])));
+    const e = effects(
+      decide(refund(undefined), lookupOf(a), context, undefined, related([credited()])),
+    );
     expect(e.lines.map((l) => [l.type, l.amount, l.balanceAfter])).toEqual([
       ['REFUND', 10_000, 10_000],
       ['CASHBACK_REVERSAL', -200, 9800],
@@ -184,39 +174,50 @@ describe('refund rules (pure)', () => {
   it('books no CASHBACK_REVERSAL when the cashback does not change', () => {
     // floor(9999 × 2 %) = 199: refunding 1 of 10000 lowers 200 to 199; of 9999, 199 stays.
     const a = account('a', { balance: 0 });
-    const e = effects(decide(refund(1), lookupOf(a), context, related([credited(1, 199)])));
+    const e = effects(
+      decide(refund(1), lookupOf(a), context, undefined, related([credited(1, 199)])),
+    );
     expect(e.lines.map((l) => l.type)).toEqual(['REFUND']);
     expect(e.result).toMatchObject({ cashbackAdjustment: 0, cashbackAmount: 199 });
   });
 
   it('refuses an unknown payment, a fully refunded one, and more than is left', () => {
     const a = lookupOf(account('a'));
-    expect(refusal(decide({ ...refund(1), payment: undefined }, a, context, related()))).toEqual({
+    expect(
+      refusal(decide({ ...refund(1), payment: undefined }, a, context, undefined, related())),
+    ).toEqual({
       code: 'PAYMENT_NOT_FOUND',
       detail: 'Payment p1 does not exist.',
     });
-    expect(refusal(decide(refund(1), a, context, related())).code).toBe('PAYMENT_NOT_FOUND');
-    expect(refusal(decide(refund(1), a, context, related([credited(10_000, 0)])))).toEqual({
+    expect(refusal(decide(refund(1), a, context, undefined, related())).code).toBe(
+      'PAYMENT_NOT_FOUND',
+    );
+    expect(
+      refusal(decide(refund(1), a, context, undefined, related([credited(10_000, 0)]))),
+    ).toEqual({
       code: 'PAYMENT_FULLY_REFUNDED',
       detail: 'Payment p1 is already fully refunded (10000).',
     });
     expect(
-      refusal(decide(refund(undefined), a, context, related([credited(10_000, 0)]))).code,
+      refusal(decide(refund(undefined), a, context, undefined, related([credited(10_000, 0)])))
+        .code,
     ).toBe('PAYMENT_FULLY_REFUNDED');
-    expect(refusal(decide(refund(6001), a, context, related([pending(4000, 120)])))).toEqual({
+    expect(
+      refusal(decide(refund(6001), a, context, undefined, related([pending(4000, 120)]))),
+    ).toEqual({
       code: 'REFUND_EXCEEDS_PAYMENT',
       detail: 'Payment p1 has 6000 left to refund, not 6001.',
     });
-    expect(refusal(decide(refund(1), lookupOf(), context, related([pending()]))).code).toBe(
-      'ACCOUNT_NOT_FOUND',
-    );
+    expect(
+      refusal(decide(refund(1), lookupOf(), context, undefined, related([pending()]))).code,
+    ).toBe('ACCOUNT_NOT_FOUND');
   });
 
   it('runs the balance rules on its lines: BALANCE_LIMIT_EXCEEDED near 2^53−1', () => {
     const full = account('a', { balance: MAX_BALANCE - 100 });
-    expect(refusal(decide(refund(101), lookupOf(full), context, related([credited()]))).code).toBe(
-      'BALANCE_LIMIT_EXCEEDED',
-    );
+    expect(
+      refusal(decide(refund(101), lookupOf(full), context, undefined, related([credited()]))).code,
+    ).toBe('BALANCE_LIMIT_EXCEEDED');
     // Before the due time the shrunk credit frees its room first. At 100 %, 10000 reserved:
     // refunding 5000 leaves 5000 reserved, and MAX − 10000 + 5000 + 5000 fits exactly.
     const reserved = account('a', { balance: MAX_BALANCE - 10_000, pendingCredits: 10_000 });
@@ -224,6 +225,7 @@ describe('refund rules (pure)', () => {
       refund(5000, 10_000, 10_000),
       lookupOf(reserved),
       context,
+      undefined,
       related([pending(0, 10_000)]),
     );
     expect(fits.ok && fits.accounts[0]).toMatchObject({
@@ -234,6 +236,7 @@ describe('refund rules (pure)', () => {
       refund(5000, 10_000, 10_000),
       lookupOf({ ...reserved, balance: MAX_BALANCE - 9999 }),
       context,
+      undefined,
       related([pending(0, 10_000)]),
     );
     expect(refusal(over).code).toBe('BALANCE_LIMIT_EXCEEDED');
@@ -292,6 +295,7 @@ describe('refund rules (pure)', () => {
               refund(amount, paid, rateBps),
               lookupOf(acc),
               context,
+              undefined,
               related([state]),
             );
             if (left === 0) {
@@ -405,15 +409,15 @@ describe('reversal rules (pure)', () => {
   it('partial reversals add up to the original, never more; the default is what is left', () => {
     const accounts = lookupOf(account('a', { balance: 5000 }));
     const rel = related([], [['t-1', 700]]);
-    expect(refusal(decide(reversal(DEPOSIT, 301), accounts, ctx, rel))).toEqual({
+    expect(refusal(decide(reversal(DEPOSIT, 301), accounts, ctx, undefined, rel))).toEqual({
       code: 'REVERSAL_EXCEEDS_REMAINING',
       detail: 'Transaction t-1 has 300 of 1000 left to reverse, not 301.',
     });
-    const rest = decide(reversal(DEPOSIT), accounts, ctx, rel);
+    const rest = decide(reversal(DEPOSIT), accounts, ctx, undefined, rel);
     expect(effects(rest).lines[0].amount).toBe(-300);
     expect(rest.ok && rest.reversed).toEqual([{ transactionId: 't-1', reversed: 1000 }]);
     const done = related([], [['t-1', 1000]]);
-    expect(refusal(decide(reversal(DEPOSIT), accounts, ctx, done)).code).toBe(
+    expect(refusal(decide(reversal(DEPOSIT), accounts, ctx, undefined, done)).code).toBe(
       'REVERSAL_EXCEEDS_REMAINING',
     );
   });
@@ -461,6 +465,7 @@ describe('reversal rules (pure)', () => {
               reversal(original, amount),
               lookupOf(a, b),
               ctx,
+              undefined,
               related([], [['t-1', reversed]]),
             );
             const left = 1000 - reversed;

@@ -1,57 +1,16 @@
 import fc from 'fast-check';
-import { DomainException } from '../../common/errors/domain.exception';
 import { MAX_BALANCE } from '../../common/money';
-import type { AccountState, LedgerCommand, PaymentCommand } from './commands';
+import type { LedgerCommand } from './commands';
 import {
   accountsOf,
-  AccountLookup,
   commandTimestamp,
   decide,
   Decision,
-  Effects,
   post,
   settleCredits,
+  utcDay,
 } from './rules';
-
-const T = 1_763_700_000_000;
-const context = { timestamp: T, movementId: 'm-1' };
-
-function account(accountId: string, overrides: Partial<AccountState> = {}): AccountState {
-  return {
-    accountId,
-    currency: 'USD',
-    createdAt: T - 1000,
-    balance: 0,
-    lastEntryAt: T - 1000,
-    nextCreditDueAt: null,
-    pendingCredits: 0,
-    ...overrides,
-  };
-}
-
-function lookupOf(...accounts: AccountState[]): AccountLookup {
-  const byId = new Map(accounts.map((a) => [a.accountId, a]));
-  return (id) => byId.get(id);
-}
-
-function refusal(decision: Decision<unknown>): string {
-  if (decision.ok) throw new Error('expected a refusal');
-  expect(decision.error).toBeInstanceOf(DomainException);
-  return decision.error.code;
-}
-
-function effects<R>(decision: Decision<R>, paymentId?: string): Effects<R> {
-  if (!decision.ok) throw new Error(`refused: ${decision.error.code} ${decision.error.detail}`);
-  return decision.finish(paymentId);
-}
-
-const payment = (accountId: string, amount: number, credit = 2): PaymentCommand => ({
-  kind: 'payment',
-  accountId,
-  amount,
-  credit: { amount: credit, delayMs: 1000, entryType: 'CASHBACK' },
-  record: (facts) => ({ entity: Object, values: { ...facts } }),
-});
+import { account, context, effects, lookupOf, payment, refusal, T } from './rules.fixtures';
 
 describe('ledger rules (pure)', () => {
   describe('deposit and withdrawal', () => {
@@ -184,6 +143,8 @@ describe('ledger rules (pure)', () => {
           lastEntryAt: T,
           pendingCredits: 9,
           nextCreditDueAt: T + 1000,
+          debitDay: utcDay(T),
+          debitUsed: 100,
         }),
       ]);
       const e = effects(d, 'payment7');

@@ -3,6 +3,9 @@ import { MAX_BALANCE } from '../../common/money';
 import type { EntryType } from '../ledger-entry.entity';
 import type {
   AccountState,
+  CreditToSchedule,
+  HoldState,
+  PaymentFacts,
   CommandResult,
   CreditChange,
   EntryLine,
@@ -33,6 +36,9 @@ export interface RuleContext {
 /** The accounts a command reads, looked up in the batch's evolving state. */
 export type AccountLookup = (accountId: string) => AccountState | undefined;
 
+/** The holds a command reads (locked after its accounts), in the batch's evolving state. */
+export type HoldLookup = (holdId: string) => HoldState | undefined;
+
 /**
  * The state besides accounts that refunds and reversals read, loaded by the engine after the
  * account locks (which serialize every refund of a payment and reversal of a movement) and
@@ -56,10 +62,12 @@ export interface Effects<R> {
   readonly lines: readonly EntryLine[];
   readonly credits: readonly NewCredit[];
   readonly records: readonly LedgerRecord[];
+  /** Holds the command creates or changes, as they are to be written. */
+  readonly holds?: readonly HoldState[];
   readonly result: R;
   /** Row updates the command makes in tables the ledger does not own. */
   readonly updates?: readonly LedgerRecordUpdate[];
-  /** Changes of pending scheduled credits (a refund shrinks or cancels a cashback). */
+  /** Changes of pending scheduled credits (a refund shrinks a cashback). */
   readonly creditChanges?: readonly CreditChange[];
   /** A result that shows the entries' ids (drawn at insert): built from them, in line order. */
   readonly resultWithEntryIds?: (entryIds: readonly string[]) => R;
@@ -71,6 +79,8 @@ export interface Accepted<R> {
   readonly accounts: readonly AccountState[];
   /** An account this command opens (inserted before any entry is written). */
   readonly opened?: AccountState;
+  /** Holds as the command leaves them (later commands of the batch see these). */
+  readonly holds?: readonly HoldState[];
   /** The command needs a payment id (drawn only for accepted payments). */
   readonly needsPaymentId: boolean;
   readonly finish: (paymentId: string | undefined) => Effects<R>;
@@ -89,10 +99,17 @@ export function accountsOf(command: LedgerCommand): readonly string[] {
       return [command.sourceAccountId, command.targetAccountId];
     case 'settle':
       return command.accountIds;
+    case 'captureHold':
+    case 'voidHold':
+      return command.accountIds;
     case 'refund':
       return command.payment ? [command.payment.accountId] : [];
     case 'reversal':
       return [...new Set(command.original.map((line) => line.accountId))];
+    case 'authorizeHold':
+      return command.targetAccountId === null
+        ? [command.accountId]
+        : [command.accountId, command.targetAccountId];
     default:
       return [command.accountId];
   }
@@ -122,6 +139,94 @@ interface LineSpec {
   /** Signed. */
   amount: number;
   counterpartyAccountId?: string | null;
+  /**
+   * A debit of funds a hold already reserved (a capture): never refused for a frozen account
+   * or the daily limit, though it still counts toward the day's usage.
+   */
+  reserved?: boolean;
+}
+
+export const DAY_MS = 86_400_000;
+
+/** The UTC day of an epoch-ms time, as days since the epoch. */
+export function utcDay(timestamp: number): number {
+  return Math.floor(timestamp / DAY_MS);
+}
+
+/** The debits that count toward the account's daily limit on `day`. */
+export function debitUsedOn(account: AccountState, day: number): number {
+  return account.debitDay === day ? account.debitUsed : 0;
+}
+
+/** `balance + overdraftLimit − heldAmount`: what a new debit may take. */
+export function availableBalance(account: AccountState): number {
+  return account.balance + account.overdraftLimit - account.heldAmount;
+}
+
+/** Entry types that count toward the daily debit limit (API.md, "dailyDebitLimit"). */
+const DAILY_LIMITED: ReadonlySet<EntryType> = new Set(['WITHDRAWAL', 'TRANSFER_OUT', 'PAYMENT']);
+
+export function accountClosed(accountId: string, status?: 409): DomainException {
+  return new DomainException(
+    'ACCOUNT_CLOSED',
+    `Account ${accountId} is closed.`,
+    undefined,
+    status,
+  );
+}
+
+function insufficientFunds(account: AccountState, amount: number): DomainException {
+  const available = availableBalance(account);
+  const parts =
+    account.overdraftLimit === 0 && account.heldAmount === 0
+      ? ''
+      : ` available (balance ${account.balance}, overdraft limit ${account.overdraftLimit}, held ${account.heldAmount})`;
+  return new DomainException(
+    'INSUFFICIENT_FUNDS',
+    `Account ${account.accountId} has ${available}${parts}, needs ${amount}.`,
+  );
+}
+
+/**
+ * The checks a debit of `amount` must pass on its account before it is booked or reserved:
+ * status, available balance, daily limit. Returns the account with the debit counted toward
+ * the day's usage (the balance itself is the caller's).
+ */
+export function checkDebit(
+  account: AccountState,
+  amount: number,
+  timestamp: number,
+  options: { reserved?: boolean; dailyLimited: boolean },
+): Refused | AccountState {
+  if (account.status === 'CLOSED') return refuse(accountClosed(account.accountId));
+  if (!options.reserved) {
+    if (account.status === 'FROZEN') {
+      return refuse(
+        new DomainException(
+          'ACCOUNT_FROZEN',
+          `Account ${account.accountId} is frozen: it takes credits but no debits.`,
+        ),
+      );
+    }
+    if (amount > availableBalance(account)) return refuse(insufficientFunds(account, amount));
+  }
+  if (!options.dailyLimited) return account;
+  const day = utcDay(timestamp);
+  const used = debitUsedOn(account, day);
+  const limit = account.dailyDebitLimit;
+  if (!options.reserved && limit !== null && used + amount > limit) {
+    return refuse(
+      new DomainException(
+        'DAILY_LIMIT_EXCEEDED',
+        `Account ${account.accountId} may debit ${Math.max(0, limit - used)} more today (daily debit limit ${limit}, ${used} used); needs ${amount}.`,
+      ),
+    );
+  }
+  return { ...account, debitDay: day, debitUsed: used + amount };
+}
+
+function isRefused(value: Refused | AccountState): value is Refused {
+  return 'ok' in value;
 }
 
 interface Posted {
@@ -131,10 +236,10 @@ interface Posted {
 }
 
 /**
- * The balance rules every movement obeys, applied line by line: a debit may not take the
- * balance below 0 (INSUFFICIENT_FUNDS); a credit may not take the balance plus the credits
- * still owed to the account above 2^53−1 (BALANCE_LIMIT_EXCEEDED), so a scheduled credit can
- * always be booked.
+ * The balance rules every movement obeys, applied line by line: no line on a closed account
+ * (ACCOUNT_CLOSED); a debit must pass `checkDebit` (not frozen, at most the available balance,
+ * within the daily limit); a credit may not take the balance plus the credits still owed to the
+ * account above 2^53−1 (BALANCE_LIMIT_EXCEEDED), so a scheduled credit can always be booked.
  */
 export function post(
   lookup: AccountLookup,
@@ -144,17 +249,18 @@ export function post(
   const after = new Map<string, AccountState>();
   const lines: EntryLine[] = [];
   for (const spec of specs) {
-    const account = after.get(spec.accountId) ?? lookup(spec.accountId);
-    if (!account) return refuse(new AccountNotFoundException(spec.accountId));
+    const before = after.get(spec.accountId) ?? lookup(spec.accountId);
+    if (!before) return refuse(new AccountNotFoundException(spec.accountId));
+    if (before.status === 'CLOSED') return refuse(accountClosed(before.accountId));
+    const account =
+      spec.amount < 0
+        ? checkDebit(before, -spec.amount, context.timestamp, {
+            reserved: spec.reserved,
+            dailyLimited: DAILY_LIMITED.has(spec.type),
+          })
+        : before;
+    if (isRefused(account)) return account;
     const balance = account.balance + spec.amount;
-    if (balance < 0) {
-      return refuse(
-        new DomainException(
-          'INSUFFICIENT_FUNDS',
-          `Account ${account.accountId} has ${account.balance}, needs ${-spec.amount}.`,
-        ),
-      );
-    }
     if (spec.amount > 0 && balance + account.pendingCredits > MAX_BALANCE) {
       const pending = account.pendingCredits
         ? ` (${account.pendingCredits} more is already promised as cashback)`
@@ -211,7 +317,7 @@ function decideOpenAccount(
   lookup: AccountLookup,
   context: RuleContext,
 ): Decision<CommandResult<typeof command>> {
-  const { accountId, currency, initialDeposit } = command;
+  const { accountId, currency, initialDeposit, overdraftLimit, dailyDebitLimit } = command;
   if (lookup(accountId)) {
     return refuse(new DomainException('ACCOUNT_EXISTS', `Account ${accountId} already exists.`));
   }
@@ -223,6 +329,13 @@ function decideOpenAccount(
     lastEntryAt: context.timestamp,
     nextCreditDueAt: null,
     pendingCredits: 0,
+    status: 'ACTIVE',
+    overdraftLimit: overdraftLimit ?? 0,
+    dailyDebitLimit: dailyDebitLimit ?? null,
+    heldAmount: 0,
+    debitDay: 0,
+    debitUsed: 0,
+    nextHoldExpiresAt: null,
   };
   const withOpened: AccountLookup = (id) => (id === accountId ? opened : lookup(id));
   const posted: Refused | Posted =
@@ -325,45 +438,136 @@ function decidePayment(
   if (missing) return missing;
   const posted = post(lookup, [{ accountId, type: 'PAYMENT', amount: -amount }], context);
   if (!('lines' in posted)) return posted;
-  const dueAt = context.timestamp + credit.delayMs;
-  const debited = posted.accounts[0];
-  const account: AccountState = {
-    ...debited,
-    pendingCredits: debited.pendingCredits + credit.amount,
-    nextCreditDueAt:
-      debited.nextCreditDueAt === null ? dueAt : Math.min(debited.nextCreditDueAt, dueAt),
-  };
+  const account = withCredit(posted.accounts[0], credit, context.timestamp);
   return {
     ok: true,
     accounts: [account],
     needsPaymentId: true,
     finish: (paymentId) => {
-      if (paymentId === undefined) throw new Error('a payment is finished with its payment id');
-      const facts = {
-        paymentId,
-        transactionId: context.movementId,
-        accountId,
-        amount,
-        creditAmount: credit.amount,
-        creditDueAt: dueAt,
-        timestamp: context.timestamp,
-      };
-      return {
-        lines: posted.lines.map((line) => ({ ...line, paymentId })),
-        credits: [
-          {
-            reference: paymentId,
-            accountId,
-            amount: credit.amount,
-            dueAt,
-            entryType: credit.entryType,
-          },
-        ],
-        records: [command.record(facts)],
-        result: { ...facts, balance: account.balance },
-      };
+      const effects = paymentEffects(command, posted.lines, paymentId, context);
+      return { ...effects, result: { ...effects.facts, balance: account.balance } };
     },
   };
+}
+
+/** The account with a payment's credit reserved under the balance limit and scheduled. */
+function withCredit(
+  account: AccountState,
+  credit: CreditToSchedule,
+  timestamp: number,
+): AccountState {
+  const dueAt = timestamp + credit.delayMs;
+  return {
+    ...account,
+    pendingCredits: account.pendingCredits + credit.amount,
+    nextCreditDueAt:
+      account.nextCreditDueAt === null ? dueAt : Math.min(account.nextCreditDueAt, dueAt),
+  };
+}
+
+/** A payment's lines, credit and record, once its payment id is drawn. */
+function paymentEffects(
+  payment: { accountId: string; amount: number; credit: CreditToSchedule } & Pick<
+    Extract<LedgerCommand, { kind: 'payment' }>,
+    'record'
+  >,
+  lines: readonly EntryLine[],
+  paymentId: string | undefined,
+  context: RuleContext,
+): Omit<Effects<never>, 'result'> & { facts: PaymentFacts } {
+  if (paymentId === undefined) throw new Error('a payment is finished with its payment id');
+  const { accountId, amount, credit } = payment;
+  const dueAt = context.timestamp + credit.delayMs;
+  const facts: PaymentFacts = {
+    paymentId,
+    transactionId: context.movementId,
+    accountId,
+    amount,
+    creditAmount: credit.amount,
+    creditDueAt: dueAt,
+    timestamp: context.timestamp,
+  };
+  return {
+    facts,
+    lines: lines.map((line) =>
+      line.accountId === accountId && line.type === 'PAYMENT' ? { ...line, paymentId } : line,
+    ),
+    credits: [
+      {
+        reference: paymentId,
+        accountId,
+        amount: credit.amount,
+        dueAt,
+        entryType: credit.entryType,
+      },
+    ],
+    records: [payment.record(facts)],
+  };
+}
+
+/** An account's own change (limits, status): no entry, the new state is the result. */
+function changed(account: AccountState): Accepted<AccountState> {
+  return accepted({ accounts: [account], lines: [] }, () => account);
+}
+
+/**
+ * New limits. The overdraft limit may not go below what the account already uses of it, held
+ * amounts included (LIMIT_BELOW_USAGE: `availableBalance` would be negative). A daily limit
+ * below today's usage is accepted: it only stops further debits today.
+ */
+function decideUpdateAccount(
+  command: Extract<LedgerCommand, { kind: 'updateAccount' }>,
+  lookup: AccountLookup,
+): Decision<AccountState> {
+  const account = lookup(command.accountId);
+  if (!account) return refuse(new AccountNotFoundException(command.accountId));
+  if (account.status === 'CLOSED') return refuse(accountClosed(account.accountId, 409));
+  const next: AccountState = {
+    ...account,
+    overdraftLimit: command.overdraftLimit ?? account.overdraftLimit,
+    dailyDebitLimit:
+      command.dailyDebitLimit === undefined ? account.dailyDebitLimit : command.dailyDebitLimit,
+  };
+  const available = availableBalance(next);
+  if (available < 0) {
+    return refuse(
+      new DomainException(
+        'LIMIT_BELOW_USAGE',
+        `Account ${account.accountId} uses ${-(account.balance - account.heldAmount)} below zero (balance ${account.balance}, held ${account.heldAmount}): its overdraft limit cannot go below that.`,
+      ),
+    );
+  }
+  return changed(next);
+}
+
+/**
+ * Freeze and unfreeze are idempotent; a closed account stays closed (409 ACCOUNT_CLOSED). Close
+ * needs an empty account: balance 0, no AUTHORIZED hold, no cashback still pending.
+ */
+function decideChangeStatus(
+  command: Extract<LedgerCommand, { kind: 'changeStatus' }>,
+  lookup: AccountLookup,
+): Decision<AccountState> {
+  const account = lookup(command.accountId);
+  if (!account) return refuse(new AccountNotFoundException(command.accountId));
+  if (account.status === 'CLOSED') return refuse(accountClosed(account.accountId, 409));
+  if (command.action !== 'close') {
+    return changed({ ...account, status: command.action === 'freeze' ? 'FROZEN' : 'ACTIVE' });
+  }
+  const reasons = [
+    account.balance !== 0 && `its balance is ${account.balance}, not 0`,
+    account.heldAmount > 0 && `${account.heldAmount} is held by authorized holds`,
+    account.nextCreditDueAt !== null && `a cashback of ${account.pendingCredits} is still pending`,
+  ].filter((reason): reason is string => reason !== false);
+  if (reasons.length > 0) {
+    return refuse(
+      new DomainException(
+        'ACCOUNT_NOT_EMPTY',
+        `Account ${account.accountId} cannot be closed: ${reasons.join('; ')}.`,
+      ),
+    );
+  }
+  return changed({ ...account, status: 'CLOSED' });
 }
 
 /** The payment whose refund state a command reads, if any. */
@@ -441,7 +645,9 @@ function decideRefund(
           : lookup(id);
   const specs: LineSpec[] = [{ accountId, type: 'REFUND', amount }];
   if (settled && difference > 0) {
-    specs.push({ accountId, type: 'CASHBACK_REVERSAL', amount: -difference });
+    // Covered by the REFUND line just before it, so, like a capture of reserved funds, never
+    // refused for a frozen account, the available balance or the daily limit.
+    specs.push({ accountId, type: 'CASHBACK_REVERSAL', amount: -difference, reserved: true });
   }
   const posted = post(before, specs, context);
   if (!('lines' in posted)) return posted;
@@ -560,11 +766,22 @@ export function decide<C extends LedgerCommand>(
   command: C,
   lookup: AccountLookup,
   context: RuleContext,
+  holds: HoldLookup = () => undefined,
   related: RelatedLookup = NO_RELATED,
 ): Decision<CommandResult<C>> {
   switch (command.kind) {
+    case 'authorizeHold':
+      return decideAuthorizeHold(command, lookup, context) as Decision<CommandResult<C>>;
+    case 'captureHold':
+      return decideCaptureHold(command, lookup, holds, context) as Decision<CommandResult<C>>;
+    case 'voidHold':
+      return decideVoidHold(command, lookup, holds, context) as Decision<CommandResult<C>>;
     case 'openAccount':
       return decideOpenAccount(command, lookup, context) as Decision<CommandResult<C>>;
+    case 'updateAccount':
+      return decideUpdateAccount(command, lookup) as Decision<CommandResult<C>>;
+    case 'changeStatus':
+      return decideChangeStatus(command, lookup) as Decision<CommandResult<C>>;
     case 'deposit':
     case 'withdrawal':
       return decideSingle(command, lookup, context) as Decision<CommandResult<C>>;
@@ -620,4 +837,257 @@ export function settleCredits(
     account: { ...account, balance, pendingCredits: pending, lastEntryAt, nextCreditDueAt: next },
     lines,
   };
+}
+
+/** The hold id of the hold a command creates: derived from its movement id (unique). */
+export function holdIdOf(movementId: string): string {
+  return `hold_${movementId.replace(/-/g, '')}`;
+}
+
+/**
+ * A new hold reserves its amount: it must pass every check of a debit (status, available
+ * balance, daily limit, where it counts from now on) and raises `heldAmount`, which lowers
+ * `availableBalance`. It books no entry. A hold to a target checks the target now (exists,
+ * not the same account, same currency, not closed), as the capture will move money there.
+ */
+function decideAuthorizeHold(
+  command: Extract<LedgerCommand, { kind: 'authorizeHold' }>,
+  lookup: AccountLookup,
+  context: RuleContext,
+): Decision<HoldState> {
+  const { accountId, targetAccountId, amount } = command;
+  const account = lookup(accountId);
+  if (!account) return refuse(new AccountNotFoundException(accountId));
+  if (targetAccountId !== null) {
+    if (targetAccountId === accountId) {
+      return refuse(
+        new DomainException('SAME_ACCOUNT', `The hold's account and target are both ${accountId}.`),
+      );
+    }
+    const target = lookup(targetAccountId);
+    if (!target) return refuse(new AccountNotFoundException(targetAccountId));
+    if (target.currency !== account.currency) {
+      return refuse(
+        new DomainException(
+          'CURRENCY_MISMATCH',
+          `Account ${accountId} holds ${account.currency} but ${targetAccountId} holds ${target.currency}.`,
+        ),
+      );
+    }
+    if (target.status === 'CLOSED') return refuse(accountClosed(targetAccountId));
+  }
+  const checked = checkDebit(account, amount, context.timestamp, { dailyLimited: true });
+  if (isRefused(checked)) return checked;
+  const expiresAt = context.timestamp + command.expiresInMs;
+  const hold: HoldState = {
+    holdId: holdIdOf(context.movementId),
+    accountId,
+    targetAccountId,
+    amount,
+    status: 'AUTHORIZED',
+    expiresAt,
+    createdAt: context.timestamp,
+    capturedAmount: 0,
+    captureMovementId: null,
+    capturePaymentId: null,
+    captureTimestamp: null,
+    resolvedAt: null,
+  };
+  const next: AccountState = {
+    ...checked,
+    heldAmount: checked.heldAmount + amount,
+    nextHoldExpiresAt:
+      checked.nextHoldExpiresAt === null
+        ? expiresAt
+        : Math.min(checked.nextHoldExpiresAt, expiresAt),
+  };
+  const effects: Effects<HoldState> = {
+    lines: [],
+    credits: [],
+    records: [],
+    holds: [hold],
+    result: hold,
+  };
+  return {
+    ok: true,
+    accounts: [next],
+    holds: [hold],
+    needsPaymentId: false,
+    finish: () => effects,
+  };
+}
+
+/**
+ * The account with a hold's amount released: out of `heldAmount`, and out of the day's debit
+ * usage when the hold was authorized on the day that usage counts (a hold counts toward the
+ * daily limit only while it is AUTHORIZED).
+ */
+export function releaseHold(account: AccountState, hold: HoldState): AccountState {
+  return {
+    ...account,
+    heldAmount: account.heldAmount - hold.amount,
+    debitUsed:
+      account.debitDay === utcDay(hold.createdAt)
+        ? account.debitUsed - hold.amount
+        : account.debitUsed,
+  };
+}
+
+/** The hold a capture or a void acts on: it must exist and still be AUTHORIZED. */
+function activeHold(holds: HoldLookup, holdId: string): Refused | HoldState {
+  const hold = holds(holdId);
+  if (!hold) return refuse(new DomainException('HOLD_NOT_FOUND', `Hold ${holdId} does not exist.`));
+  if (hold.status !== 'AUTHORIZED') {
+    return refuse(
+      new DomainException('HOLD_NOT_ACTIVE', `Hold ${holdId} is ${hold.status}, not AUTHORIZED.`),
+    );
+  }
+  return hold;
+}
+
+function isHold(value: Refused | HoldState): value is HoldState {
+  return !('ok' in value);
+}
+
+/**
+ * Captures a hold: releases its whole amount, then books the captured part (≤ the hold) as a
+ * payment (no target: a PAYMENT entry, a payment id and its cashback, exactly as POST
+ * /payments) or a transfer to its target. The debit uses the funds the hold reserved: it is
+ * never refused for funds, the daily limit or a freeze, though it counts toward the day's
+ * usage. The target side obeys the usual credit rules (closed, balance limit).
+ */
+function decideCaptureHold(
+  command: Extract<LedgerCommand, { kind: 'captureHold' }>,
+  lookup: AccountLookup,
+  holds: HoldLookup,
+  context: RuleContext,
+): Decision<CommandResult<typeof command>> {
+  const hold = activeHold(holds, command.holdId);
+  if (!isHold(hold)) return hold;
+  const { amount } = command;
+  if (amount > hold.amount) {
+    return refuse(
+      new DomainException(
+        'CAPTURE_EXCEEDS_HOLD',
+        `Hold ${hold.holdId} reserves ${hold.amount}; ${amount} cannot be captured.`,
+      ),
+    );
+  }
+  const account = lookup(hold.accountId);
+  if (!account) return refuse(new AccountNotFoundException(hold.accountId));
+  const released = releaseHold(account, hold);
+  const withReleased: AccountLookup = (id) => (id === hold.accountId ? released : lookup(id));
+  const target = hold.targetAccountId;
+  const specs: LineSpec[] =
+    target === null
+      ? [{ accountId: hold.accountId, type: 'PAYMENT', amount: -amount, reserved: true }]
+      : [
+          {
+            accountId: hold.accountId,
+            type: 'TRANSFER_OUT',
+            amount: -amount,
+            counterpartyAccountId: target,
+            reserved: true,
+          },
+          { accountId: target, type: 'TRANSFER_IN', amount, counterpartyAccountId: hold.accountId },
+        ];
+  const posted = post(withReleased, specs, context);
+  if (!('lines' in posted)) return posted;
+  const payment = target === null ? command.payment : undefined;
+  if (target === null && !payment)
+    throw new Error('the capture of a payment hold needs its payment');
+  const accounts = posted.accounts.map((a) =>
+    payment && a.accountId === hold.accountId
+      ? withCredit(a, payment.credit, context.timestamp)
+      : a,
+  );
+  const captured = (paymentId: string | null): HoldState => ({
+    ...hold,
+    status: 'CAPTURED',
+    capturedAmount: amount,
+    captureMovementId: context.movementId,
+    capturePaymentId: paymentId,
+    captureTimestamp: context.timestamp,
+    resolvedAt: context.timestamp,
+  });
+  const balance = accounts.find((a) => a.accountId === hold.accountId)!.balance;
+  return {
+    ok: true,
+    accounts,
+    holds: [captured(null)],
+    needsPaymentId: payment !== undefined,
+    finish: (paymentId) => {
+      const base = { transactionId: context.movementId, timestamp: context.timestamp, balance };
+      if (!payment) {
+        const done = captured(null);
+        return {
+          lines: posted.lines,
+          credits: [],
+          records: [],
+          holds: [done],
+          result: { ...base, hold: done, paymentId: null, payment: null },
+        };
+      }
+      const effects = paymentEffects(
+        { accountId: hold.accountId, amount, ...payment },
+        posted.lines,
+        paymentId,
+        context,
+      );
+      const done = captured(effects.facts.paymentId);
+      return {
+        lines: effects.lines,
+        credits: effects.credits,
+        records: effects.records,
+        holds: [done],
+        result: { ...base, hold: done, paymentId: done.capturePaymentId, payment: effects.facts },
+      };
+    },
+  };
+}
+
+/** Voids a hold: its whole amount is released; nothing is booked. */
+function decideVoidHold(
+  command: Extract<LedgerCommand, { kind: 'voidHold' }>,
+  lookup: AccountLookup,
+  holds: HoldLookup,
+  context: RuleContext,
+): Decision<HoldState> {
+  const hold = activeHold(holds, command.holdId);
+  if (!isHold(hold)) return hold;
+  const account = lookup(hold.accountId);
+  if (!account) return refuse(new AccountNotFoundException(hold.accountId));
+  const voided: HoldState = { ...hold, status: 'VOIDED', resolvedAt: context.timestamp };
+  const effects: Effects<HoldState> = {
+    lines: [],
+    credits: [],
+    records: [],
+    holds: [voided],
+    result: voided,
+  };
+  return {
+    ok: true,
+    accounts: [releaseHold(account, hold)],
+    holds: [voided],
+    needsPaymentId: false,
+    finish: () => effects,
+  };
+}
+
+/**
+ * Expires an account's AUTHORIZED holds whose time has come (`due`, read under its lock):
+ * each is EXPIRED as of its `expiresAt` and its amount released. `next` is the earliest expiry
+ * of the account's holds still AUTHORIZED after.
+ */
+export function expireHolds(
+  account: AccountState,
+  due: readonly HoldState[],
+  next: number | null,
+): { account: AccountState; holds: HoldState[] } {
+  let state = account;
+  const holds = due.map((hold): HoldState => {
+    state = releaseHold(state, hold);
+    return { ...hold, status: 'EXPIRED', resolvedAt: hold.expiresAt };
+  });
+  return { account: { ...state, nextHoldExpiresAt: next }, holds };
 }

@@ -65,6 +65,18 @@ export class AccountsRepository {
     ]);
   }
 
+  /** Accounts with an AUTHORIZED hold whose expiry has come, earliest first, at most `limit`. */
+  async accountsWithHoldsToExpire(now: number, limit: number): Promise<string[]> {
+    const rows = await this.accounts
+      .createQueryBuilder('a')
+      .select('a.account_id', 'accountId')
+      .where('a.next_hold_expires_at <= :now', { now })
+      .orderBy('a.next_hold_expires_at')
+      .limit(limit)
+      .getRawMany<{ accountId: string }>();
+    return rows.map((r) => r.accountId);
+  }
+
   findById(accountId: string): Promise<Account | null> {
     return this.accounts.findOneBy({ accountId });
   }

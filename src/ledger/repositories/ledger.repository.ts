@@ -26,9 +26,17 @@ const POST_BATCH: PreparedStatement = {
   text: `WITH updated AS (
          UPDATE accounts AS a
             SET balance = v.balance, last_entry_at = v.last_entry_at,
-                next_credit_due_at = v.next_credit_due_at, pending_credits = v.pending_credits
-           FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])
-                AS v(account_id, balance, last_entry_at, next_credit_due_at, pending_credits)
+                next_credit_due_at = v.next_credit_due_at, pending_credits = v.pending_credits,
+                status = v.status, overdraft_limit = v.overdraft_limit,
+                daily_debit_limit = v.daily_debit_limit, held_amount = v.held_amount,
+                debit_day = v.debit_day, debit_used = v.debit_used,
+                next_hold_expires_at = v.next_hold_expires_at
+           FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
+                       $14::text[], $15::bigint[], $16::bigint[], $17::bigint[], $18::int[],
+                       $19::bigint[], $20::bigint[])
+                AS v(account_id, balance, last_entry_at, next_credit_due_at, pending_credits,
+                     status, overdraft_limit, daily_debit_limit, held_amount, debit_day,
+                     debit_used, next_hold_expires_at)
           WHERE a.account_id = v.account_id
        ), inserted AS (
          INSERT INTO ledger_transactions
@@ -37,7 +45,7 @@ const POST_BATCH: PreparedStatement = {
          SELECT e.movement_id, e.account_id, e.timestamp, e.operation, e.amount, e.balance_after,
                 e.counterparty, e.payment_ref, e.reversed
            FROM unnest($6::uuid[], $7::text[], $8::bigint[], $9::text[], $10::bigint[],
-                       $11::bigint[], $12::text[], $13::text[], $14::uuid[])
+                       $11::bigint[], $12::text[], $13::text[], $21::uuid[])
                 WITH ORDINALITY AS e(movement_id, account_id, timestamp, operation, amount,
                                      balance_after, counterparty, payment_ref, reversed, ord)
           ORDER BY e.ord
@@ -79,6 +87,13 @@ export class LedgerRepository {
         lines.map((l) => l.balanceAfter),
         lines.map((l) => l.counterpartyAccountId),
         lines.map((l) => l.paymentId),
+        accounts.map((a) => a.status),
+        accounts.map((a) => a.overdraftLimit),
+        accounts.map((a) => a.dailyDebitLimit),
+        accounts.map((a) => a.heldAmount),
+        accounts.map((a) => a.debitDay),
+        accounts.map((a) => a.debitUsed),
+        accounts.map((a) => a.nextHoldExpiresAt),
         lines.map((l) => l.reversedTransactionId ?? null),
       ],
     );

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { TransactionRunner } from '../../database/transaction-runner';
-import { IDEMPOTENT_REPLAYED_HEADER } from '../../idempotency/idempotency-headers';
+import { IDEMPOTENT_REPLAYED_HEADER } from '../../common/http/idempotency-headers';
 import { routePattern } from '../http-route';
 
 /** The pg Pool counters TypeORM's postgres driver keeps on `driver.master`. */
