@@ -263,6 +263,33 @@ describe('refunds', () => {
     });
   });
 
+  describe('with account controls', () => {
+    it('a frozen account still takes a refund after the due time, its cashback reversal included', async () => {
+      clock.advance(1000);
+      const { accountId, payment } = await paid();
+      clock.set(payment.cashbackDueAt + 1);
+      await drain(t);
+      await http().post(`/accounts/${accountId}/freeze`).expect(200);
+      const res = await refund(payment.paymentId, { amount: 5000 }).expect(201);
+      expect(res.body).toMatchObject({ cashbackAdjustment: 100, balance: 200 + 5000 - 100 });
+      await http().post(`/accounts/${accountId}/unfreeze`).expect(200);
+    });
+
+    it('a closed account takes no refund: 422 ACCOUNT_CLOSED', async () => {
+      clock.advance(1000);
+      const { accountId, payment } = await paid();
+      // Only an empty account closes: the cashback credited, then taken out.
+      clock.set(payment.cashbackDueAt + 1);
+      await drain(t);
+      await http().post('/withdrawals').send({ accountId, amount: 200 }).expect(201);
+      await http().post(`/accounts/${accountId}/close`).expect(200);
+      const res = await refund(payment.paymentId, { amount: 1 }).expect(422);
+      expect(res.body.code).toBe('ACCOUNT_CLOSED');
+      const got = await http().get(`/payments/${payment.paymentId}`).expect(200);
+      expect(got.body.refundedAmount).toBe(0);
+    });
+  });
+
   it('Idempotency-Key: a retry replays the refund and refunds nothing more', async () => {
     clock.advance(1000);
     const { accountId, payment } = await paid();
@@ -441,6 +468,29 @@ describe('reversals', () => {
     const broke = await reverse(tr.body.transactionId as string).expect(422);
     expect(broke.body.code).toBe('INSUFFICIENT_FUNDS');
     expect((await transaction(tr.body.transactionId as string)).reversedAmount).toBe(300);
+  });
+
+  it('a reversal that debits a frozen account is 422 ACCOUNT_FROZEN; one that credits it lands', async () => {
+    clock.advance(1000);
+    const a = await createAccount(t, { initialDeposit: 1000 });
+    const b = await createAccount(t);
+    const tr = await http()
+      .post('/transfers')
+      .send({ sourceAccountId: a.accountId, targetAccountId: b.accountId, amount: 400 })
+      .expect(201);
+    await http().post(`/accounts/${b.accountId}/freeze`).expect(200);
+    const res = await reverse(tr.body.transactionId as string).expect(422);
+    expect(res.body.code).toBe('ACCOUNT_FROZEN');
+    const w = await http()
+      .post('/withdrawals')
+      .send({ accountId: b.accountId, amount: 1 })
+      .expect(422);
+    expect(w.body.code).toBe('ACCOUNT_FROZEN');
+    await http().post(`/accounts/${b.accountId}/unfreeze`).expect(200);
+    await http().post(`/accounts/${a.accountId}/freeze`).expect(200);
+    // The frozen source is only credited back.
+    await reverse(tr.body.transactionId as string).expect(201);
+    expect([await balanceOf(t, a.accountId), await balanceOf(t, b.accountId)]).toEqual([1000, 0]);
   });
 
   it('422 NOT_REVERSIBLE for payments, cashbacks, refunds and reversals', async () => {
