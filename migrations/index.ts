@@ -5,6 +5,7 @@ import { AddPendingCreditsToAccounts1763700000003 } from './1763700000003-AddPen
 import { RenameCashbacksToScheduledCredits1763700000004 } from './1763700000004-RenameCashbacksToScheduledCredits';
 import { AddAccountControls1763700000005 } from './1763700000005-AddAccountControls';
 import { CreateHolds1763700000006 } from './1763700000006-CreateHolds';
+import { AddRefundsAndReversals1763700000007 } from './1763700000007-AddRefundsAndReversals';
 import { CreateEventsAndWebhooks1763700000008 } from './1763700000008-CreateEventsAndWebhooks';
 
 /**
@@ -19,5 +20,6 @@ export const MIGRATIONS = [
   RenameCashbacksToScheduledCredits1763700000004,
   AddAccountControls1763700000005,
   CreateHolds1763700000006,
+  AddRefundsAndReversals1763700000007,
   CreateEventsAndWebhooks1763700000008,
 ];

@@ -18,8 +18,8 @@ export class AuditController {
   @ApiSuccess(200, AuditDto, {
     ok: true,
     accountsChecked: 3,
-    entriesChecked: 6,
-    totalBalance: 7500,
+    entriesChecked: 9,
+    totalBalance: 8500,
     mismatches: [],
   })
   @ApiProblems([])

@@ -22,6 +22,13 @@ export interface AuditAccountRow {
   /** Entries whose balance_after is not the previous one's plus their amount. */
   brokenLinks: string;
   firstBrokenEntry: string | null;
+  /**
+   * The account's payments whose cashback the ledger does not explain: once settled, credited
+   * minus reversed cashback differs from the payment's cashbackAmount (pending: the credit
+   * owed differs from it), or its REFUND entries differ from its refundedAmount.
+   */
+  badPayments: string;
+  firstBadPayment: string | null;
 }
 
 /** Reads of one consistent snapshot of the whole ledger. */
@@ -37,6 +44,8 @@ export interface AuditSnapshot {
  * One statement per chunk. The ledger side reads the range (after, last account of the chunk]
  * of idx_ledger_transactions_account_timestamp, which yields the rows already in window order
  * (account_id, timestamp, transaction_id): no sort, cost proportional to the chunk's entries.
+ * The payment check reads the chunk's payments (idx_payments_account) and their entries
+ * (idx_ledger_transactions_payment_ref): cost proportional to the chunk's payments.
  * Raw SQL: window functions over a keyset range are beyond TypeORM's query builder.
  */
 const CHUNK_SQL = `
@@ -54,6 +63,22 @@ const CHUNK_SQL = `
      WHERE e.account_id > $1
        AND e.account_id <= (SELECT max(account_id) FROM chunk)
     WINDOW w AS (PARTITION BY e.account_id ORDER BY e.timestamp, e.transaction_id)
+  ), payment_check AS (
+    SELECT p.account_id, COUNT(*) AS bad_payments, MIN(p.payment_id) AS first_bad_payment
+      FROM payments p
+      JOIN scheduled_credits c ON c.reference = p.payment_id
+      CROSS JOIN LATERAL (
+             SELECT COALESCE(SUM(e.amount) FILTER (
+                      WHERE e.operation IN ('CASHBACK', 'CASHBACK_REVERSAL')), 0) AS credited,
+                    COALESCE(SUM(e.amount) FILTER (WHERE e.operation = 'REFUND'), 0) AS refunded
+               FROM ledger_transactions e
+              WHERE e.payment_ref = p.payment_id) s
+     WHERE p.account_id > $1
+       AND p.account_id <= (SELECT max(account_id) FROM chunk)
+       AND (s.refunded <> p.refunded_amount
+            OR CASE WHEN c.settled_at IS NULL THEN c.amount ELSE s.credited END
+               <> p.cashback_amount)
+     GROUP BY p.account_id
   ), per_account AS (
     SELECT account_id,
            SUM(amount) AS ledger_sum,
@@ -74,9 +99,12 @@ const CHUNK_SQL = `
          p.last_balance_after::text AS "lastBalanceAfter",
          COALESCE(p.entries, 0)::text AS "entries",
          COALESCE(p.broken_links, 0)::text AS "brokenLinks",
-         p.first_broken_entry::text AS "firstBrokenEntry"
+         p.first_broken_entry::text AS "firstBrokenEntry",
+         COALESCE(b.bad_payments, 0)::text AS "badPayments",
+         b.first_bad_payment AS "firstBadPayment"
     FROM chunk c
     LEFT JOIN per_account p USING (account_id)
+    LEFT JOIN payment_check b USING (account_id)
    ORDER BY c.account_id`;
 
 /** How long opening the audit's connection may take before the audit gives up (503). */

@@ -12,6 +12,8 @@ const row = (over: Partial<AuditAccountRow> = {}): AuditAccountRow => ({
   entries: '2',
   brokenLinks: '0',
   firstBrokenEntry: null,
+  badPayments: '0',
+  firstBadPayment: null,
   ...over,
 });
 
@@ -34,6 +36,15 @@ describe('audit checks', () => {
       ledgerSum: 140,
       detail:
         'balance 150 differs from the ledger sum 140; balance 150 differs from the last balanceAfter 140; 1 entries break the balanceAfter chain (first: entry 7)',
+    });
+  });
+
+  it("names an account's payments whose cashback its entries do not explain", () => {
+    expect(checkAccount(row({ badPayments: '2', firstBadPayment: 'payment7' }))).toEqual({
+      accountId: 'acc-1',
+      balance: 150,
+      ledgerSum: 150,
+      detail: "2 payments' cashback or refunds disagree with their entries (first: payment7)",
     });
   });
 

@@ -31,6 +31,11 @@ export function checkAccount(row: AuditAccountRow): AuditMismatchDto | undefined
       `${row.brokenLinks} entries break the balanceAfter chain (first: entry ${row.firstBrokenEntry})`,
     );
   }
+  if (BigInt(row.badPayments) > 0n) {
+    problems.push(
+      `${row.badPayments} payments' cashback or refunds disagree with their entries (first: ${row.firstBadPayment})`,
+    );
+  }
   if (problems.length === 0) return undefined;
   return {
     accountId: row.accountId,

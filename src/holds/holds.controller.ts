@@ -164,7 +164,7 @@ export class HoldsController {
   @ApiSuccess(201, HoldCapturedDto, {
     hold: CAPTURED_TRANSFER_HOLD,
     transactionId: CAPTURED_TRANSFER_HOLD.capture.transactionId,
-    balance: 5000,
+    balance: 6500,
     paymentId: null,
   })
   @ApiProblems(

@@ -8,6 +8,9 @@ export const ENTRY_TYPES = [
   'TRANSFER_IN',
   'PAYMENT',
   'CASHBACK',
+  'REFUND',
+  'CASHBACK_REVERSAL',
+  'REVERSAL',
 ] as const;
 export type EntryType = (typeof ENTRY_TYPES)[number];
 
@@ -45,4 +48,8 @@ export class LedgerEntry {
 
   @Column({ name: 'payment_ref', type: 'text', nullable: true })
   paymentId!: string | null;
+
+  /** Set on REVERSAL entries only: the movement they (partly) undo. */
+  @Column({ name: 'reversed_transaction_id', type: 'uuid', nullable: true })
+  reversedTransactionId!: string | null;
 }

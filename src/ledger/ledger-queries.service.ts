@@ -66,6 +66,7 @@ export class LedgerQueries {
       type,
       timestamp: first.timestamp,
       entries: rows.map(LedgerEntryDto.from),
+      reversedAmount: await this.entries.reversedAmount(first.movementId),
     };
   }
 }

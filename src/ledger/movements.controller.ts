@@ -1,6 +1,11 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, ApiSuccess, LINK_TO_TRANSACTION } from '../common/http/api-docs';
+import {
+  ApiProblems,
+  ApiSuccess,
+  LINK_TO_REVERSAL,
+  LINK_TO_TRANSACTION,
+} from '../common/http/api-docs';
 import {
   AccountAmountDto,
   SingleAccountMovementDto,
@@ -125,7 +130,7 @@ export class MovementsController {
       targetBalance: 1500,
       timestamp: 1763700000500,
     },
-    LINK_TO_TRANSACTION,
+    { ...LINK_TO_TRANSACTION, ...LINK_TO_REVERSAL },
   )
   @ApiProblems(
     [

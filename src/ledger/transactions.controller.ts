@@ -1,16 +1,19 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AccountIdParamDto } from '../common/http/account-id-param.dto';
-import { ApiProblems, ApiSuccess } from '../common/http/api-docs';
+import { ApiProblems, ApiSuccess, LINK_TO_TRANSACTION } from '../common/http/api-docs';
 import { Page } from '../common/http/pagination';
 import {
+  CreateReversalDto,
   HistoryQueryDto,
   LedgerEntryDto,
   LedgerEntryPageDto,
+  ReversalDto,
   TransactionDto,
   TransactionIdParamDto,
 } from './dto/ledger-entry.dto';
 import { LedgerQueries } from './ledger-queries.service';
+import { MovementsService } from './movements.service';
 
 /** acc-alice's history after the examples of POST /accounts, /deposits, /withdrawals, /transfers. */
 const TRANSFER_ID = '0b8e6f3a-8a4e-4a53-9d7c-2f3b1c9e5a10';
@@ -18,6 +21,7 @@ const ALICE_ENTRY = {
   accountId: 'acc-alice',
   counterpartyAccountId: null,
   paymentId: null,
+  reversedTransactionId: null,
 };
 const HISTORY_EXAMPLE = [
   {
@@ -59,11 +63,51 @@ const HISTORY_EXAMPLE = [
   },
 ];
 
-/** GET /accounts/{accountId}/transactions and GET /transactions/{transactionId}. */
+/** The reversal example: 500 of the transfer above (acc-bob 1500 → 1000, acc-alice 8500 → 9000). */
+const REVERSAL_ID = '6d2a8f41-9c3e-4b17-a5d0-e8f1b2c47a96';
+const REVERSAL_ENTRY = {
+  transactionId: REVERSAL_ID,
+  type: 'REVERSAL',
+  timestamp: 1763700000550,
+  paymentId: null,
+  reversedTransactionId: TRANSFER_ID,
+};
+const REVERSAL_EXAMPLE = {
+  transactionId: REVERSAL_ID,
+  type: 'REVERSAL',
+  reversedTransactionId: TRANSFER_ID,
+  amount: 500,
+  entries: [
+    {
+      ...REVERSAL_ENTRY,
+      entryId: '6',
+      accountId: 'acc-bob',
+      amount: -500,
+      balanceAfter: 1000,
+      counterpartyAccountId: 'acc-alice',
+    },
+    {
+      ...REVERSAL_ENTRY,
+      entryId: '7',
+      accountId: 'acc-alice',
+      amount: 500,
+      balanceAfter: 9000,
+      counterpartyAccountId: 'acc-bob',
+    },
+  ],
+};
+
+/**
+ * GET /accounts/{accountId}/transactions, GET /transactions/{transactionId} and
+ * POST /transactions/{transactionId}/reversals.
+ */
 @ApiTags('ledger')
 @Controller()
 export class TransactionsController {
-  constructor(private readonly ledger: LedgerQueries) {}
+  constructor(
+    private readonly ledger: LedgerQueries,
+    private readonly movements: MovementsService,
+  ) {}
 
   @Get('accounts/:accountId/transactions')
   @ApiOperation({
@@ -110,9 +154,47 @@ export class TransactionsController {
         counterpartyAccountId: 'acc-alice',
       },
     ],
+    reversedAmount: 0,
   })
   @ApiProblems(['TRANSACTION_NOT_FOUND'])
   transaction(@Param() params: TransactionIdParamDto): Promise<TransactionDto> {
     return this.ledger.transaction(params.transactionId);
+  }
+
+  @Post('transactions/:transactionId/reversals')
+  @HttpCode(201)
+  @ApiOperation({
+    summary: 'Reverse a deposit, withdrawal or transfer, in part or in full',
+    description:
+      'Books the opposite of the movement for `amount` (default: all that is left) as REVERSAL entries carrying `reversedTransactionId` (a transfer: the target is debited, the source credited, each entry with the counterparty of the original). Several partial reversals add up to at most the original amount; concurrent ones never exceed it. Payments are refunded instead (POST /payments/{paymentId}/refunds); cashbacks, refunds and reversals cannot be reversed. The balance rules apply as to any movement. In Swagger UI the id is filled in from the last transfer executed on this page.',
+  })
+  @ApiBody({ type: CreateReversalDto, required: false })
+  @ApiSuccess(201, ReversalDto, REVERSAL_EXAMPLE, LINK_TO_TRANSACTION)
+  @ApiProblems(
+    [
+      'VALIDATION_FAILED',
+      'MALFORMED_JSON',
+      'TRANSACTION_NOT_FOUND',
+      'NOT_REVERSIBLE',
+      'REVERSAL_EXCEEDS_REMAINING',
+      'INSUFFICIENT_FUNDS',
+      'BALANCE_LIMIT_EXCEEDED',
+      'ACCOUNT_FROZEN',
+      'ACCOUNT_CLOSED',
+    ],
+    {
+      idempotent: true,
+      invalid: {
+        summary: 'amount is 0',
+        request: { path: { transactionId: TRANSFER_ID }, body: { amount: 0 } },
+        errors: [{ field: 'amount', message: 'amount must be at least 1' }],
+      },
+    },
+  )
+  reverse(
+    @Param() params: TransactionIdParamDto,
+    @Body() dto: CreateReversalDto,
+  ): Promise<ReversalDto> {
+    return this.movements.reverse(params.transactionId, dto.amount);
   }
 }

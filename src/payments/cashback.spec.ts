@@ -54,12 +54,26 @@ describe('cashbackDueAt', () => {
 });
 
 describe('paymentStatus', () => {
+  const unrefunded = { amount: 2500, refundedAmount: 0 };
+
   it('is IN_PROGRESS while the cashback is pending', () => {
-    expect(paymentStatus({ settledAt: null })).toBe('IN_PROGRESS');
+    expect(paymentStatus({ settledAt: null }, unrefunded)).toBe('IN_PROGRESS');
+    expect(paymentStatus({ settledAt: null }, { amount: 2500, refundedAmount: 2499 })).toBe(
+      'IN_PROGRESS',
+    );
   });
 
   it('becomes CASHBACK_RECEIVED once the cashback is settled, at any settle time', () => {
-    expect(paymentStatus({ settledAt: 1_763_786_400_000 })).toBe('CASHBACK_RECEIVED');
-    expect(paymentStatus({ settledAt: 0 })).toBe('CASHBACK_RECEIVED');
+    expect(paymentStatus({ settledAt: 1_763_786_400_000 }, unrefunded)).toBe('CASHBACK_RECEIVED');
+    expect(paymentStatus({ settledAt: 0 }, unrefunded)).toBe('CASHBACK_RECEIVED');
+    expect(paymentStatus({ settledAt: 0 }, { amount: 2500, refundedAmount: 1 })).toBe(
+      'CASHBACK_RECEIVED',
+    );
+  });
+
+  it('is REFUNDED once fully refunded, before or after the cashback', () => {
+    const full = { amount: 2500, refundedAmount: 2500 };
+    expect(paymentStatus({ settledAt: null }, full)).toBe('REFUNDED');
+    expect(paymentStatus({ settledAt: 1_763_786_400_000 }, full)).toBe('REFUNDED');
   });
 });

@@ -1,6 +1,6 @@
 /** The cashback rule of the contract (../shared/API.md, "Payments and cashback"). */
 
-export const PAYMENT_STATUSES = ['IN_PROGRESS', 'CASHBACK_RECEIVED'] as const;
+export const PAYMENT_STATUSES = ['IN_PROGRESS', 'CASHBACK_RECEIVED', 'REFUNDED'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
 const BPS_PER_UNIT = 10_000n;
@@ -29,8 +29,13 @@ export function cashbackDueAt(paymentTimestamp: number, delayMs: number): number
 /**
  * A payment is IN_PROGRESS until its cashback has been settled (credited, or completed
  * without an entry when it rounds to 0), whatever the clock says: a due but not yet settled
- * cashback is settled before any read that could report it, never reported early.
+ * cashback is settled before any read that could report it, never reported early. A fully
+ * refunded payment is REFUNDED, for ever (its pending cashback was cancelled).
  */
-export function paymentStatus(cashback: { settledAt: number | null }): PaymentStatus {
+export function paymentStatus(
+  cashback: { settledAt: number | null },
+  payment: { amount: number; refundedAmount: number },
+): PaymentStatus {
+  if (payment.refundedAmount >= payment.amount) return 'REFUNDED';
   return cashback.settledAt === null ? 'IN_PROGRESS' : 'CASHBACK_RECEIVED';
 }

@@ -2,8 +2,9 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { bigintTransformer } from '../database/bigint.transformer';
 
 /**
- * A payment as it was made. Its cashback's current state (pending or credited) is the ledger's
- * scheduled credit with `reference = paymentId`.
+ * A payment as it was made, with what its refunds changed (`refundedAmount`, the current
+ * `cashbackAmount`). Its cashback's state (pending or credited) is the ledger's scheduled
+ * credit with `reference = paymentId`.
  */
 @Entity({ name: 'payments' })
 export class Payment {
@@ -20,8 +21,16 @@ export class Payment {
   @Column({ type: 'bigint', transformer: bigintTransformer })
   amount!: number;
 
+  /** The current cashback: floor((amount − refundedAmount) × cashbackRateBps / 10000). */
   @Column({ name: 'cashback_amount', type: 'bigint', transformer: bigintTransformer })
   cashbackAmount!: number;
+
+  /** The cashback rate in force when the payment was made; it never changes. */
+  @Column({ name: 'cashback_rate_bps', type: 'integer' })
+  cashbackRateBps!: number;
+
+  @Column({ name: 'refunded_amount', type: 'bigint', transformer: bigintTransformer })
+  refundedAmount!: number;
 
   @Column({ name: 'cashback_due_at', type: 'bigint', transformer: bigintTransformer })
   cashbackDueAt!: number;

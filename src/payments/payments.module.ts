@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LedgerModule } from '../ledger/ledger.module';
+import { PaymentRefund } from './payment-refund.entity';
 import { Payment } from './payment.entity';
 import { PaymentsController } from './payments.controller';
 import { PaymentsRepository } from './payments.repository';
@@ -12,7 +13,7 @@ import { PaymentsService } from './payments.service';
  * and the reads. The ledger books the cashback when due and knows nothing of why.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Payment]), LedgerModule],
+  imports: [TypeOrmModule.forFeature([Payment, PaymentRefund]), LedgerModule],
   controllers: [PaymentsController],
   providers: [PaymentsService, PaymentsRepository],
   exports: [PaymentsService],

@@ -122,7 +122,7 @@ describe('renderStatement', () => {
     expect(lines[2]).toBe('');
   });
 
-  it('csv: header row, CRLF, the paymentId quoted and guarded, an empty reversedTransactionId', async () => {
+  it('csv: header row, CRLF, the paymentId quoted and guarded, the reversedTransactionId or empty', async () => {
     const text = (
       await render(
         'csv',
@@ -130,10 +130,13 @@ describe('renderStatement', () => {
           [],
           [
             [
-              ['1,u1,101,PAYMENT,-5,0,', '=1+2'],
-              ['2,u2,102,DEPOSIT,7,7,acc-2', 'a,"b"\r\nc'],
+              ['1,u1,101,PAYMENT,-5,0,', '=1+2', ''],
+              ['2,u2,102,DEPOSIT,7,7,acc-2', 'a,"b"\r\nc', ''],
             ],
-            [['3,u3,103,DEPOSIT,1,8,', null]],
+            [
+              ['3,u3,103,DEPOSIT,1,8,', null, ''],
+              ['4,u4,104,REVERSAL,-1,7,', null, 'u3'],
+            ],
           ],
         ),
       )
@@ -142,7 +145,8 @@ describe('renderStatement', () => {
       `${CSV_COLUMNS.join(',')}\r\n` +
         `1,u1,101,PAYMENT,-5,0,,'=1+2,\r\n` +
         `2,u2,102,DEPOSIT,7,7,acc-2,"a,""b""\r\nc",\r\n` +
-        `3,u3,103,DEPOSIT,1,8,,,\r\n`,
+        `3,u3,103,DEPOSIT,1,8,,,\r\n` +
+        `4,u4,104,REVERSAL,-1,7,,,u3\r\n`,
     );
   });
 });

@@ -114,9 +114,8 @@ export async function* renderStatement(
     yield CSV_COLUMNS.join(',') + CSV_EOL;
     for await (const rows of source.csv()) {
       let text = '';
-      // reversedTransactionId: empty until reversals exist
-      for (const [columns, paymentId] of rows)
-        text += `${columns},${csvField(paymentId)},${CSV_EOL}`;
+      for (const [columns, paymentId, reversed] of rows)
+        text += `${columns},${csvField(paymentId)},${reversed}${CSV_EOL}`;
       yield text;
     }
     return;

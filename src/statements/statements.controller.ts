@@ -10,17 +10,21 @@ import {
 } from '@nestjs/swagger';
 import { ApiProblems } from '../common/http/api-docs';
 import { StatementParamsDto, StatementQueryDto } from './dto/statement-query.dto';
-import { StatementDto, StatementEntryDto, StatementSummaryDto } from './dto/statement.dto';
+import { LedgerEntryDto } from '../ledger/dto/ledger-entry.dto';
+import { StatementDto, StatementSummaryDto } from './dto/statement.dto';
 import { CSV_COLUMNS, MEDIA_TYPE } from './statement-format';
 import { StatementsService } from './statements.service';
 
-/** acc-alice's statement at this point of the page's examples (after the payment above). */
+/**
+ * acc-alice's statement at this point of the page's examples (after the reversal, the payment
+ * and the refund above).
+ */
 const entry = (
   entryId: string,
   type: string,
   amount: number,
   balanceAfter: number,
-  more: { counterpartyAccountId?: string; paymentId?: string } = {},
+  more: { counterpartyAccountId?: string; paymentId?: string; reversedTransactionId?: string } = {},
 ) => ({
   entryId,
   transactionId: '0b8e6f3a-8a4e-4a53-9d7c-2f3b1c9e5a10',
@@ -31,14 +35,19 @@ const entry = (
   timestamp: 1763700000000,
   counterpartyAccountId: more.counterpartyAccountId ?? null,
   paymentId: more.paymentId ?? null,
-  reversedTransactionId: null,
+  reversedTransactionId: more.reversedTransactionId ?? null,
 });
 const ENTRIES_EXAMPLE = [
   entry('1', 'DEPOSIT', 10000, 10000),
   entry('2', 'DEPOSIT', 2500, 12500),
   entry('3', 'WITHDRAWAL', -2500, 10000),
   entry('4', 'TRANSFER_OUT', -1500, 8500, { counterpartyAccountId: 'acc-bob' }),
-  entry('6', 'PAYMENT', -2500, 6000, { paymentId: 'payment1' }),
+  entry('7', 'REVERSAL', 500, 9000, {
+    counterpartyAccountId: 'acc-bob',
+    reversedTransactionId: '0b8e6f3a-8a4e-4a53-9d7c-2f3b1c9e5a10',
+  }),
+  entry('8', 'PAYMENT', -2500, 6500, { paymentId: 'payment1' }),
+  entry('9', 'REFUND', 1000, 7500, { paymentId: 'payment1' }),
 ];
 const ENTRY_EXAMPLE = ENTRIES_EXAMPLE[3];
 const SUMMARY_EXAMPLE = {
@@ -47,10 +56,10 @@ const SUMMARY_EXAMPLE = {
   from: 1763600000000,
   to: 1763786400000,
   openingBalance: 0,
-  closingBalance: 6000,
-  totalCredits: 12500,
+  closingBalance: 7500,
+  totalCredits: 14000,
   totalDebits: 6500,
-  entryCount: 5,
+  entryCount: 7,
 };
 const CSV_EXAMPLE =
   `${CSV_COLUMNS.join(',')}\r\n` +
@@ -84,7 +93,7 @@ export class StatementsController {
     description:
       'Chooses the format when `format` is absent: `text/csv` or `application/x-ndjson`.',
   })
-  @ApiExtraModels(StatementDto, StatementSummaryDto, StatementEntryDto)
+  @ApiExtraModels(StatementDto, StatementSummaryDto, LedgerEntryDto)
   @ApiResponse({
     status: 200,
     description: 'The statement, in the chosen format.',
@@ -109,7 +118,7 @@ export class StatementsController {
       [MEDIA_TYPE.ndjson]: {
         schema: {
           type: 'string',
-          description: `Line 1: ${getSchemaPath(StatementSummaryDto)}; then one ${getSchemaPath(StatementEntryDto)} per line.`,
+          description: `Line 1: ${getSchemaPath(StatementSummaryDto)}; then one ${getSchemaPath(LedgerEntryDto)} per line.`,
         },
         example: NDJSON_EXAMPLE,
       },

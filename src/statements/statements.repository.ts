@@ -12,7 +12,11 @@ export type JsonEntryRow = [json: string, amount: string];
  * An entry as the CSV format writes it: every column up to counterpartyAccountId, rendered
  * and joined by PostgreSQL, then the paymentId (free text, quoted by the CSV writer).
  */
-export type CsvEntryRow = [columns: string, paymentId: string | null];
+export type CsvEntryRow = [
+  columns: string,
+  paymentId: string | null,
+  reversedTransactionId: string,
+];
 
 export interface StatementAccount {
   accountId: string;
@@ -44,8 +48,7 @@ export const STATEMENT_APPLICATION_NAME = 'banking-ledger-api/statement';
 /**
  * The entry's LedgerEntry as JSON text. Every text value goes through to_json() (quotes,
  * backslashes, control characters escaped); the rest are BIGINT and UUID values, whose text
- * is a valid JSON number or string body as it is. `reversedTransactionId` is null until
- * reversals exist. Rendering in PostgreSQL halves the service's CPU per entry (one text
+ * is a valid JSON number or string body as it is. Rendering in PostgreSQL halves the service's CPU per entry (one text
  * column to parse instead of nine, no object per row), and the service is the bottleneck.
  */
 const JSON_ENTRY = `'{"entryId":"' || l.transaction_id || '","transactionId":"' || l.movement_id
@@ -54,7 +57,8 @@ const JSON_ENTRY = `'{"entryId":"' || l.transaction_id || '","transactionId":"' 
   || ',"timestamp":' || l.timestamp
   || ',"counterpartyAccountId":' || COALESCE(to_json(l.counterparty_account_id)::text, 'null')
   || ',"paymentId":' || COALESCE(to_json(l.payment_ref)::text, 'null')
-  || ',"reversedTransactionId":null}'`;
+  || ',"reversedTransactionId":' || COALESCE('"' || l.reversed_transaction_id || '"', 'null')
+  || '}'`;
 
 /**
  * The CSV columns entryId … counterpartyAccountId, joined by commas. None of them can need
@@ -164,10 +168,13 @@ export class StatementSnapshot {
     return this.entries<JsonEntryRow>(`${JSON_ENTRY}, l.amount::text`, accountId, from, to);
   }
 
-  /** The entries of the range in history order, as CSV text but paymentId (see `entries`). */
+  /**
+   * The entries of the range in history order, as CSV text but paymentId, and the
+   * reversedTransactionId (a UUID or empty: never needs quoting).
+   */
   csvEntries(accountId: string, from: number, to: number): AsyncGenerator<CsvEntryRow[]> {
     return this.entries<CsvEntryRow>(
-      `${CSV_COLUMNS_UP_TO_COUNTERPARTY}, l.payment_ref`,
+      `${CSV_COLUMNS_UP_TO_COUNTERPARTY}, l.payment_ref, COALESCE(l.reversed_transaction_id::text, '')`,
       accountId,
       from,
       to,

@@ -331,4 +331,32 @@ describe('GET /audit after a cashback fell due (issue #15, item 8)', () => {
     expect(credit.settled).toBe(true);
     expect(await balanceOf(t, accountId)).toBe(5100);
   });
+
+  it("checks each payment's cashback and refunds against its entries (issue #18)", async () => {
+    const http = () => request(t.app.getHttpServer());
+    const { accountId } = await createAccount(t, { initialDeposit: 10_000 });
+    const paid = (await http().post('/payments').send({ accountId, amount: 5000 }).expect(201))
+      .body as { paymentId: string; cashbackDueAt: number };
+    await http().post(`/payments/${paid.paymentId}/refunds`).send({ amount: 1000 }).expect(201);
+    clock.set(paid.cashbackDueAt);
+    await http().post(`/payments/${paid.paymentId}/refunds`).send({ amount: 1000 }).expect(201);
+    // Credited 80 (2 % of 4000), reversed 20: 60 = 2 % of the 3000 not refunded.
+    const clean = await audit(t);
+    expect(clean.body).toMatchObject({ ok: true, mismatches: [] });
+
+    // Behind the service's back: a cashbackAmount that the entries do not explain.
+    await t.sql(`UPDATE payments SET cashback_amount = 61 WHERE payment_id = $1`, [paid.paymentId]);
+    const after = await audit(t);
+    expect(after.body.ok).toBe(false);
+    expect(after.body.mismatches).toEqual([
+      {
+        accountId,
+        balance: 5000 + 1000 + 80 + 1000 - 20,
+        ledgerSum: 5000 + 1000 + 80 + 1000 - 20,
+        detail: `1 payments' cashback or refunds disagree with their entries (first: ${paid.paymentId})`,
+      },
+    ]);
+    await t.sql(`UPDATE payments SET cashback_amount = 60 WHERE payment_id = $1`, [paid.paymentId]);
+    expect((await audit(t)).body.ok).toBe(true);
+  });
 });

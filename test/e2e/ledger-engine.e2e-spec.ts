@@ -189,6 +189,70 @@ describe('ledger engine: batches', () => {
     expect(await transactionsOf([p1.body.transactionId, p2.body.transactionId])).toBe(1);
   });
 
+  it('refunds of one payment in one batch see each other: never more than the payment', async () => {
+    const a = (await createAccount(t, { initialDeposit: 10_000 })).accountId;
+    const payment = (await http().post('/payments').send({ accountId: a, amount: 10_000 }))
+      .body as { paymentId: string };
+    const refund = (amount: number) =>
+      http().post(`/payments/${payment.paymentId}/refunds`).send({ amount });
+    // The service reads the payment before submitting, so arrival order is not send order:
+    // equal amounts make the outcome independent of it.
+    const responses = await inOneBatch(4, () => [3000, 3000, 3000, 3000].map(refund));
+    const accepted = responses.filter((r) => r.status === 201);
+    const refused = responses.filter((r) => r.status !== 201);
+    expect(accepted).toHaveLength(3);
+    expect(refused.map((r) => [r.status, r.body.detail])).toEqual([
+      [422, `Payment ${payment.paymentId} has 1000 left to refund, not 3000.`],
+    ]);
+    // Each refund saw the ones before it in the batch: the cashback shrinks 140, 80, 20.
+    expect(
+      accepted.map((r) => r.body.payment.cashbackAmount as number).sort((x, y) => y - x),
+    ).toEqual([140, 80, 20]);
+    expect(await transactionsOf(accepted.map((r) => r.body.transactionId as string))).toBe(1);
+    expect(await balanceOf(t, a)).toBe(9000);
+    const [row] = await t.sql<{ refunded: string; cashback: string; credit: string }>(
+      `SELECT p.refunded_amount::text AS refunded, p.cashback_amount::text AS cashback,
+              c.amount::text AS credit
+         FROM payments p JOIN scheduled_credits c ON c.reference = p.payment_id
+        WHERE p.payment_id = $1`,
+      [payment.paymentId],
+    );
+    expect(row).toEqual({ refunded: '9000', cashback: '20', credit: '20' });
+    expect(await ledgerViolations(t)).toEqual([]);
+  });
+
+  it('reversals of one movement in one batch see each other: never more than the original', async () => {
+    const a = (await createAccount(t, { initialDeposit: 1000 })).accountId;
+    const b = (await createAccount(t)).accountId;
+    const transfer = (
+      await http().post('/transfers').send({ sourceAccountId: a, targetAccountId: b, amount: 900 })
+    ).body as { transactionId: string };
+    const reverse = (amount: number) =>
+      http().post(`/transactions/${transfer.transactionId}/reversals`).send({ amount });
+    const responses = await inOneBatch(3, () => [400, 400, 400].map(reverse));
+    const [v1, v2] = responses.filter((r) => r.status === 201);
+    expect(responses.filter((r) => r.status !== 201).map((r) => r.body.code)).toEqual([
+      'REVERSAL_EXCEEDS_REMAINING',
+    ]);
+    // Each response shows the entry ids the ledger stored for its own movement.
+    for (const v of [v1, v2]) {
+      const stored = await t.sql<{ id: string; account_id: string }>(
+        `SELECT transaction_id::text AS id, account_id FROM ledger_transactions
+          WHERE movement_id = $1 ORDER BY transaction_id`,
+        [v.body.transactionId],
+      );
+      expect(
+        (v.body.entries as { entryId: string; accountId: string }[]).map((e) => ({
+          id: e.entryId,
+          account_id: e.accountId,
+        })),
+      ).toEqual(stored);
+    }
+    expect(await transactionsOf([v1.body.transactionId, v2.body.transactionId])).toBe(1);
+    expect([await balanceOf(t, a), await balanceOf(t, b)]).toEqual([900, 100]);
+    expect(await ledgerViolations(t)).toEqual([]);
+  });
+
   it('500 concurrent mixed movements on 10 accounts: money conserved, no overdraft, chains hold', async () => {
     const accounts = await Promise.all(
       Array.from({ length: 10 }, () => createAccount(t, { initialDeposit: 1000 })),

@@ -148,6 +148,7 @@ describe('ledger: deposits, withdrawals, transfers, history', () => {
             timestamp: clock.now(),
             counterpartyAccountId: b.accountId,
             paymentId: null,
+            reversedTransactionId: null,
           },
           {
             entryId: expect.stringMatching(/^\d+$/),
@@ -159,8 +160,10 @@ describe('ledger: deposits, withdrawals, transfers, history', () => {
             timestamp: clock.now(),
             counterpartyAccountId: a.accountId,
             paymentId: null,
+            reversedTransactionId: null,
           },
         ],
+        reversedAmount: 0,
       });
     });
 

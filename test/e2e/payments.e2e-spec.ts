@@ -57,7 +57,9 @@ describe('payments', () => {
         transactionId: expect.any(String),
         accountId: id,
         amount: 1234,
+        refundedAmount: 0,
         cashbackAmount: 24,
+        cashbackRateBps: 200,
         cashbackDueAt: clock.now() + DAY,
         status: 'IN_PROGRESS',
         timestamp: clock.now(),
@@ -394,14 +396,20 @@ describe('payments', () => {
           'transactionId',
           'accountId',
           'amount',
+          'refundedAmount',
           'cashbackAmount',
+          'cashbackRateBps',
           'cashbackDueAt',
           'status',
           'timestamp',
           'balance',
         ].sort(),
       );
-      expect(created.properties.status.enum).toEqual(['IN_PROGRESS', 'CASHBACK_RECEIVED']);
+      expect(created.properties.status.enum).toEqual([
+        'IN_PROGRESS',
+        'CASHBACK_RECEIVED',
+        'REFUNDED',
+      ]);
     });
   });
 });

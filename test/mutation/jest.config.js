@@ -14,6 +14,7 @@ module.exports = {
   rootDir: path.resolve(__dirname, '../..'),
   testMatch: [
     '<rootDir>/src/ledger/engine/rules.spec.ts',
+    '<rootDir>/src/ledger/engine/refunds.spec.ts',
     '<rootDir>/src/payments/cashback.spec.ts',
     '<rootDir>/src/idempotency/idempotency-key.spec.ts',
   ],

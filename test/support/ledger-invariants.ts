@@ -15,8 +15,12 @@ export interface SqlTarget {
  * one TRANSFER_OUT and one TRANSFER_IN that cancel out); per account, entries in (timestamp,
  * id) order chain balance_after = previous + amount and the id order agrees with the history
  * order; each balance equals the sum of its entries and is never below −overdraft_limit (nor its
- * available balance negative); the cashback
- * reservation equals what is still owed. Returns the violations (empty when all hold).
+ * available balance negative); the cashback reservation equals what is still owed; a reversal
+ * has one opposite line per line of its original, and the reversals of a movement add up to at
+ * most it; a payment's refunds add up to its refundedAmount (at most its amount), its
+ * cashbackAmount is floor((amount − refundedAmount) × rate / 10000), and that is what its
+ * credit still owes (pending) or what was credited net of reversals (settled). Returns the
+ * violations (empty when all hold).
  */
 export async function ledgerViolations(db: SqlTarget): Promise<string[]> {
   const rows = await db.sql<{ account_id: string; problem: string }>(`
@@ -61,7 +65,44 @@ export async function ledgerViolations(db: SqlTarget): Promise<string[]> {
       FROM accounts a
       LEFT JOIN (SELECT account_id, SUM(amount) AS owed FROM scheduled_credits
                   WHERE settled_at IS NULL GROUP BY 1) c USING (account_id)
-     WHERE a.pending_credits <> COALESCE(c.owed, 0)`);
+     WHERE a.pending_credits <> COALESCE(c.owed, 0)
+    UNION ALL
+    SELECT min(r.account_id), 'reversal ' || r.movement_id || ' does not mirror ' || min(r.reversed_transaction_id::text)
+      FROM ledger_transactions r
+      LEFT JOIN ledger_transactions o
+        ON o.movement_id = r.reversed_transaction_id AND o.account_id = r.account_id
+     WHERE r.operation = 'REVERSAL'
+     GROUP BY r.movement_id
+    HAVING count(DISTINCT r.reversed_transaction_id) <> 1
+        OR count(o.*) <> count(*)
+        OR bool_or(sign(o.amount) = sign(r.amount))
+        OR count(*) <> (SELECT count(*) FROM ledger_transactions x
+                         WHERE x.movement_id = min(r.reversed_transaction_id::text)::uuid)
+        OR count(DISTINCT abs(r.amount)) <> 1
+    UNION ALL
+    SELECT o.account_id, 'movement ' || o.movement_id || ' reversed ' || s.reversed || ' of ' || abs(o.amount)
+      FROM ledger_transactions o
+      JOIN (SELECT reversed_transaction_id, account_id, SUM(abs(amount)) AS reversed
+              FROM ledger_transactions WHERE operation = 'REVERSAL' GROUP BY 1, 2) s
+        ON s.reversed_transaction_id = o.movement_id AND s.account_id = o.account_id
+     WHERE s.reversed > abs(o.amount)
+    UNION ALL
+    SELECT p.account_id, 'payment ' || p.payment_id || ': refunded ' || p.refunded_amount
+             || ', REFUND entries ' || s.refunded || ', cashback ' || p.cashback_amount
+             || ', credit ' || c.amount || CASE WHEN c.settled_at IS NULL THEN ' pending' ELSE ' settled' END
+             || ', credited net ' || s.credited
+      FROM payments p
+      JOIN scheduled_credits c ON c.reference = p.payment_id
+      CROSS JOIN LATERAL (
+             SELECT COALESCE(SUM(e.amount) FILTER (WHERE e.operation = 'REFUND'), 0) AS refunded,
+                    COALESCE(SUM(e.amount) FILTER (
+                      WHERE e.operation IN ('CASHBACK', 'CASHBACK_REVERSAL')), 0) AS credited
+               FROM ledger_transactions e WHERE e.payment_ref = p.payment_id) s
+     WHERE s.refunded <> p.refunded_amount
+        OR p.refunded_amount > p.amount
+        OR p.cashback_amount
+           <> floor((p.amount - p.refunded_amount)::numeric * p.cashback_rate_bps / 10000)
+        OR CASE WHEN c.settled_at IS NULL THEN c.amount ELSE s.credited END <> p.cashback_amount`);
   return rows.map((r) => `${r.account_id}: ${r.problem}`);
 }
 

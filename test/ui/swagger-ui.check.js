@@ -34,7 +34,7 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 /** What the page's examples leave behind (see the OpenAPI description): checked at the end. */
-const EXPECTED_BALANCES = { 'acc-alice': 5000, 'acc-bob': 2500 };
+const EXPECTED_BALANCES = { 'acc-alice': 6500, 'acc-bob': 2000 };
 
 function step(message) {
   console.log(`[ui] ${message}`);

@@ -78,6 +78,12 @@ const EXAMPLE_DETAIL: Record<Exclude<ErrorCode, 'VALIDATION_FAILED'>, string> = 
   LIMIT_BELOW_USAGE:
     'Account acc-carol uses 3000 below zero (balance -3000, held 0): its overdraft limit cannot go below that.',
   IDEMPOTENCY_KEY_REUSED: 'This Idempotency-Key was used with a different request.',
+  PAYMENT_FULLY_REFUNDED: 'Payment payment1 is already fully refunded (2500).',
+  REFUND_EXCEEDS_PAYMENT: 'Payment payment1 has 1500 left to refund, not 2000.',
+  NOT_REVERSIBLE:
+    'Transaction 2e6d9b14-7c3a-4f85-a0d2-5b18e9c7f364 (PAYMENT) cannot be reversed: only deposits, withdrawals and transfers can (payments are refunded).',
+  REVERSAL_EXCEEDS_REMAINING:
+    'Transaction 0b8e6f3a-8a4e-4a53-9d7c-2f3b1c9e5a10 has 1000 of 1500 left to reverse, not 1500.',
   INTERNAL_ERROR: 'An unexpected error occurred.',
   DATABASE_UNAVAILABLE: 'The database cannot be reached right now; the request changed nothing.',
   SERVICE_BUSY:
@@ -109,6 +115,21 @@ export const LINK_TO_PAYMENT: LinksObject = {
     operationId: 'PaymentsController_get',
     parameters: { paymentId: '$response.body#/paymentId' },
     description: 'The payment and its cashback status: GET /payments/{paymentId}.',
+  },
+};
+
+export const LINK_TO_REVERSAL: LinksObject = {
+  ReverseTransaction: {
+    operationId: 'TransactionsController_reverse',
+    parameters: { transactionId: '$response.body#/transactionId' },
+    description: 'Reverse this movement: POST /transactions/{transactionId}/reversals.',
+  },
+};
+export const LINK_TO_REFUND: LinksObject = {
+  RefundPayment: {
+    operationId: 'PaymentsController_refund',
+    parameters: { paymentId: '$response.body#/paymentId' },
+    description: 'Refund this payment: POST /payments/{paymentId}/refunds.',
   },
 };
 

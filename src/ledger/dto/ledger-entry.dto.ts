@@ -1,5 +1,7 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsString } from 'class-validator';
+import { IsAbsentOr } from '../../common/http/optional';
+import { Amount, AMOUNT_DOC } from './movement.dto';
 import { PageMetaDto, PageQueryDto } from '../../common/http/pagination';
 import { EpochMillisQuery } from '../../common/http/query-transforms';
 import { ENTRY_TYPES, LedgerEntry, type EntryType } from '../ledger-entry.entity';
@@ -32,7 +34,18 @@ export class LedgerEntryDto {
   @ApiProperty({ type: String, nullable: true, example: null })
   paymentId!: string | null;
 
-  static from(this: void, entry: LedgerEntry): LedgerEntryDto {
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description: 'Set on REVERSAL entries (the movement they undo); null otherwise.',
+  })
+  reversedTransactionId!: string | null;
+
+  static from(
+    this: void,
+    entry: Omit<LedgerEntry, 'reversedTransactionId'> & { reversedTransactionId?: string | null },
+  ): LedgerEntryDto {
     return {
       entryId: entry.entryId,
       transactionId: entry.movementId,
@@ -43,6 +56,7 @@ export class LedgerEntryDto {
       timestamp: entry.timestamp,
       counterpartyAccountId: entry.counterpartyAccountId,
       paymentId: entry.paymentId,
+      reversedTransactionId: entry.reversedTransactionId ?? null,
     };
   }
 }
@@ -68,7 +82,7 @@ export class TransactionDto {
   transactionId!: string;
 
   @ApiProperty({
-    enum: ['DEPOSIT', 'WITHDRAWAL', 'TRANSFER', 'PAYMENT', 'CASHBACK'],
+    enum: ['DEPOSIT', 'WITHDRAWAL', 'TRANSFER', 'PAYMENT', 'CASHBACK', 'REFUND', 'REVERSAL'],
     example: 'TRANSFER',
   })
   type!: string;
@@ -77,5 +91,44 @@ export class TransactionDto {
   timestamp!: number;
 
   @ApiProperty({ type: [LedgerEntryDto] })
+  entries!: LedgerEntryDto[];
+
+  @ApiProperty({
+    example: 0,
+    type: 'integer',
+    description: 'How much of this movement its reversals have undone so far (0 when none).',
+  })
+  reversedAmount!: number;
+}
+
+/** `{ amount? }`: without an amount, all that is left of the movement is reversed. */
+export class CreateReversalDto {
+  @ApiPropertyOptional({
+    ...AMOUNT_DOC,
+    description: 'Integer minor units, 1 … 10^15. Default: all that is left to reverse.',
+    example: 500,
+  })
+  @IsAbsentOr()
+  @Amount()
+  amount?: number;
+}
+
+export class ReversalDto {
+  @ApiProperty({
+    example: '6d2a8f41-9c3e-4b17-a5d0-e8f1b2c47a96',
+    description: 'The reversal movement.',
+  })
+  transactionId!: string;
+
+  @ApiProperty({ enum: ['REVERSAL'], example: 'REVERSAL' })
+  type!: 'REVERSAL';
+
+  @ApiProperty({ example: '0b8e6f3a-8a4e-4a53-9d7c-2f3b1c9e5a10' })
+  reversedTransactionId!: string;
+
+  @ApiProperty({ example: 500, type: 'integer' })
+  amount!: number;
+
+  @ApiProperty({ type: [LedgerEntryDto], description: 'The REVERSAL entries, debits first.' })
   entries!: LedgerEntryDto[];
 }

@@ -3,7 +3,7 @@ import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
 import { ACCOUNT_ID_PATTERN, MAX_AMOUNT, MIN_AMOUNT } from '../../common/money';
 
 const ACCOUNT_ID_MESSAGE = (field: string) => `${field} is not a valid account id`;
-const AMOUNT_DOC = {
+export const AMOUNT_DOC = {
   description: 'Integer minor units, 1 … 10^15.',
   minimum: MIN_AMOUNT,
   maximum: MAX_AMOUNT,

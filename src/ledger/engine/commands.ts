@@ -59,6 +59,17 @@ export interface LedgerRecord {
   readonly values: Record<string, unknown>;
 }
 
+/**
+ * An UPDATE of a row of a table the ledger does not own (e.g. a payment's refunded amount),
+ * applied in the batch after the inserts. Of several updates of one row, the last wins.
+ */
+export interface LedgerRecordUpdate {
+  readonly entity: abstract new () => object;
+  /** Column values (entity property names) that identify the row: its primary key. */
+  readonly where: Record<string, unknown>;
+  readonly values: Record<string, unknown>;
+}
+
 /** A credit the command schedules on its account, booked at `delayMs` after its timestamp. */
 export interface CreditToSchedule {
   readonly amount: number;
@@ -180,6 +191,69 @@ export interface Settle {
   readonly accountIds: readonly string[];
 }
 
+/** The facts of a payment a refund needs, read before submitting: they never change. */
+export interface RefundedPayment {
+  readonly paymentId: string;
+  readonly accountId: string;
+  readonly amount: number;
+}
+
+/** What a refund's submitter learns once the refund is decided, to build its own rows. */
+export interface RefundFacts {
+  readonly paymentId: string;
+  readonly transactionId: string;
+  readonly accountId: string;
+  readonly amount: number;
+  /** The CASHBACK_REVERSAL booked with the refund (0 while the cashback is still pending). */
+  readonly cashbackAdjustment: number;
+  /** The payment's totals after this refund. */
+  readonly refundedAmount: number;
+  readonly cashbackAmount: number;
+  /** The payment's cashback was credited (a refund then reverses part of it). */
+  readonly cashbackSettled: boolean;
+  readonly timestamp: number;
+}
+
+/**
+ * Credits back part or all of a payment (a REFUND entry) and adjusts its cashback: the
+ * pending credit shrinks, or the credited cashback is partly reversed (CASHBACK_REVERSAL).
+ */
+export interface RefundCommand {
+  readonly kind: 'refund';
+  readonly paymentId: string;
+  /** The payment, or undefined when there is none (refused PAYMENT_NOT_FOUND). */
+  readonly payment: RefundedPayment | undefined;
+  /** Undefined: all that is left to refund. */
+  readonly amount: number | undefined;
+  /** Pure: the cashback a payment earns while this much of it is not refunded. */
+  readonly cashbackFor: (unrefunded: number) => number;
+  /** Pure: the submitter's rows for the refund, built from the decided facts. */
+  readonly records: (facts: RefundFacts) => {
+    readonly inserts: readonly LedgerRecord[];
+    readonly updates: readonly LedgerRecordUpdate[];
+  };
+  /** Pure: the public Payment after the refund, the `payment.refunded` data. */
+  readonly resource: (facts: RefundFacts) => unknown;
+}
+
+/** One entry of a movement to reverse, as read before submitting (entries never change). */
+export interface OriginalLine {
+  readonly accountId: string;
+  readonly type: EntryType;
+  readonly amount: number;
+  readonly counterpartyAccountId: string | null;
+}
+
+/** Books the opposite of (part of) a DEPOSIT, WITHDRAWAL or TRANSFER as REVERSAL entries. */
+export interface ReversalCommand {
+  readonly kind: 'reversal';
+  readonly transactionId: string;
+  /** The movement's entries in posting order; empty when it does not exist. */
+  readonly original: readonly OriginalLine[];
+  /** Undefined: all that is left to reverse. */
+  readonly amount: number | undefined;
+}
+
 export type LedgerCommand =
   | OpenAccount
   | UpdateAccount
@@ -191,7 +265,9 @@ export type LedgerCommand =
   | AuthorizeHold
   | CaptureHold
   | VoidHold
-  | Settle;
+  | Settle
+  | RefundCommand
+  | ReversalCommand;
 
 export interface MovementResult {
   readonly transactionId: string;
@@ -219,6 +295,14 @@ export interface ResultOf {
   };
   voidHold: HoldState;
   settle: Record<string, never>;
+  refund: RefundFacts & { readonly balance: number };
+  reversal: {
+    readonly transactionId: string;
+    readonly reversedTransactionId: string;
+    readonly amount: number;
+    readonly timestamp: number;
+    readonly entries: readonly (EntryLine & { readonly entryId: string })[];
+  };
 }
 
 export type CommandResult<C extends LedgerCommand> = ResultOf[C['kind']];
@@ -233,6 +317,32 @@ export interface EntryLine {
   readonly timestamp: number;
   readonly counterpartyAccountId: string | null;
   readonly paymentId: string | null;
+  /** Set on REVERSAL lines only. */
+  readonly reversedTransactionId?: string | null;
+}
+
+/**
+ * A payment's refund state, read under its account's lock after the batch's settlement and
+ * evolved through the batch (two refunds of one payment in a batch see each other).
+ */
+export interface RefundableState {
+  readonly paymentId: string;
+  /** Sum of the payment's REFUND entries. */
+  readonly refunded: number;
+  /** The current cashback: the pending credit's amount, or the net credited once settled. */
+  readonly cashback: number;
+  /** Credited: a refund now reverses part of it instead of shrinking it. */
+  readonly cashbackSettled: boolean;
+}
+
+/**
+ * A new amount for a pending scheduled credit. A credit brought down to 0 is in effect
+ * cancelled: it books nothing at its due time, yet stays pending until then, so the account's
+ * `nextCreditDueAt` stays exact.
+ */
+export interface CreditChange {
+  readonly reference: string;
+  readonly amount: number;
 }
 
 /** A scheduled credit to insert. */

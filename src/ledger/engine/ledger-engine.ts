@@ -27,12 +27,26 @@ import type {
   EventDraft,
   HoldState,
   CommandResult,
+  CreditChange,
   EntryLine,
   LedgerCommand,
   LedgerRecord,
+  LedgerRecordUpdate,
   NewCredit,
+  RefundableState,
 } from './commands';
-import { accountsOf, commandTimestamp, decide, Effects, expireHolds, settleCredits } from './rules';
+import {
+  accountsOf,
+  afterCreditSettled,
+  commandTimestamp,
+  decide,
+  Effects,
+  expireHolds,
+  refundOf,
+  RelatedLookup,
+  reversalOf,
+  settleCredits,
+} from './rules';
 
 /** A submitted command waiting for its batch. */
 interface Pending {
@@ -68,7 +82,8 @@ const MAX_CONFLICT_RERUNS = 3;
  *
  * 1. lock every account of every command with `pessimistic_write`, in one query, id order;
  * 2. book the scheduled credits already due on those accounts;
- * 3. look up (and advisory-lock) the batch's idempotency keys;
+ * 3. look up (and advisory-lock) the batch's idempotency keys, and the refund and reversal
+ *    state its refunds and reversals read (one statement per kind);
  * 4. decide each command in arrival order with its pure rule against the evolving state: a
  *    refused command gets its own 4xx and changes nothing; later ones see earlier effects;
  * 5. draw payment ids for the accepted payments, in one statement;
@@ -276,6 +291,7 @@ export class LedgerEngine implements OnApplicationShutdown {
     ];
 
     const keys = await this.lookUpKeys(manager, batch, now);
+    const related = await this.loadRelated(manager, batch, settled.booked);
     const decidedKeys = new Map<string, { fingerprint: string; answer: StoredResponse }>();
     const outcomes: Outcome[] = [];
     const accepted: {
@@ -296,7 +312,13 @@ export class LedgerEngine implements OnApplicationShutdown {
         timestamp: commandTimestamp(pending.command, now, lookup),
         movementId: randomUUID(),
       };
-      const decision = decide(pending.command, lookup, context, (id) => holds.state.get(id));
+      const decision = decide(
+        pending.command,
+        lookup,
+        context,
+        (id) => holds.state.get(id),
+        related.lookup,
+      );
       if (!decision.ok) {
         outcomes.push({ kind: 'refused', error: decision.error });
         return;
@@ -306,6 +328,12 @@ export class LedgerEngine implements OnApplicationShutdown {
       for (const account of decision.accounts) {
         state.set(account.accountId, account);
         touched.add(account.accountId);
+      }
+      for (const refundable of decision.refundables ?? []) {
+        related.refundables.set(refundable.paymentId, refundable);
+      }
+      for (const { transactionId, reversed } of decision.reversed ?? []) {
+        related.reversed.set(transactionId, reversed);
       }
       accepted.push({ index, needsPaymentId: decision.needsPaymentId, finish: decision.finish });
       outcomes.push({ kind: 'accepted', response: undefined });
@@ -317,8 +345,12 @@ export class LedgerEngine implements OnApplicationShutdown {
     );
     const credits: NewCredit[] = [];
     const records: LedgerRecord[] = [];
+    const updates: LedgerRecordUpdate[] = [];
+    const creditChanges: CreditChange[] = [];
+    const finished: { index: number; effects: Effects<unknown>; firstLine: number }[] = [];
     for (const { index, needsPaymentId, finish } of accepted) {
       const effects = finish(needsPaymentId ? paymentIds.shift() : undefined);
+      finished.push({ index, effects, firstLine: lines.length });
       for (const draft of effects.events ?? []) events.push({ kind: 'draft', draft });
       for (const movementId of new Set(effects.lines.map((l) => l.movementId))) {
         events.push({ kind: 'posted', movementId });
@@ -326,15 +358,10 @@ export class LedgerEngine implements OnApplicationShutdown {
       lines.push(...effects.lines);
       credits.push(...effects.credits);
       records.push(...effects.records);
+      updates.push(...(effects.updates ?? []));
+      creditChanges.push(...(effects.creditChanges ?? []));
       for (const hold of effects.holds ?? []) holds.set(hold);
-      outcomes[index] = {
-        kind: 'accepted',
-        response: batch[index].present(effects.result as never),
-      };
     }
-
-    // Responses to store, in batch order: a key decided twice in the batch is stored once.
-    const toStore = this.answersToStore(batch, outcomes, decidedKeys);
 
     if (opened.length > 0) {
       const { inserted, xactId } = await this.accounts.insert(manager, opened);
@@ -342,6 +369,7 @@ export class LedgerEngine implements OnApplicationShutdown {
       if (inserted.size !== opened.length)
         throw new BatchConflict('an account id was taken meanwhile');
     }
+    let entryIds: string[] = [];
     const changedHolds = [...holds.changed].map((id) => holds.state.get(id)!);
     const newHolds = changedHolds.filter((h) => !holds.loaded.has(h.holdId));
     if (newHolds.length > 0) await this.holds.insert(manager, newHolds);
@@ -352,7 +380,17 @@ export class LedgerEngine implements OnApplicationShutdown {
       const posted = await this.ledger.post(manager, lines, accounts, events);
       if (posted.xactId) this.transactions.noteTransactionId(posted.xactId);
       this.transactions.afterCommit(() => this.metrics.countEvents(posted.events));
+      entryIds = posted.entryIds;
     }
+    // Presented once the entries have their ids (a reversal shows them).
+    for (const { index, effects, firstLine } of finished) {
+      const result = effects.resultWithEntryIds
+        ? effects.resultWithEntryIds(entryIds.slice(firstLine, firstLine + effects.lines.length))
+        : effects.result;
+      outcomes[index] = { kind: 'accepted', response: batch[index].present(result as never) };
+    }
+    // Responses to store, in batch order: a key decided twice in the batch is stored once.
+    const toStore = this.answersToStore(batch, outcomes, decidedKeys);
     if (settled.references.length > 0) {
       const count = await this.credits.markSettled(manager, settled.references, now);
       if (count !== settled.references.length) {
@@ -361,8 +399,10 @@ export class LedgerEngine implements OnApplicationShutdown {
         );
       }
     }
+    if (creditChanges.length > 0) await this.credits.change(manager, creditChanges);
     if (credits.length > 0) await this.credits.insert(manager, credits);
     if (records.length > 0) await this.ledger.insertRecords(manager, records);
+    if (updates.length > 0) await this.ledger.updateRecords(manager, updates);
     if (toStore.length > 0) {
       const { stored, xactId } = await this.idempotency.insertMany(
         manager,
@@ -392,6 +432,8 @@ export class LedgerEngine implements OnApplicationShutdown {
     accounts: string[];
     references: { reference: string; movementId: string | null }[];
     events: OutboxSlot[];
+    /** The amount booked for each settled credit, by reference. */
+    booked: Map<string, number>;
   }> {
     const thresholds = new Map<string, number>();
     for (const account of state.values()) {
@@ -400,7 +442,9 @@ export class LedgerEngine implements OnApplicationShutdown {
         thresholds.set(account.accountId, threshold);
       }
     }
-    if (thresholds.size === 0) return { accounts: [], references: [], events: [] };
+    if (thresholds.size === 0) {
+      return { accounts: [], references: [], events: [], booked: new Map() };
+    }
     const { due, next } = await this.credits.findDue(manager, thresholds);
     const references = due.map((credit) => ({
       reference: credit.reference,
@@ -435,7 +479,49 @@ export class LedgerEngine implements OnApplicationShutdown {
       };
       return movementId ? [{ kind: 'posted', movementId }, credited] : [credited];
     });
-    return { accounts: [...thresholds.keys()], references, events };
+    const booked = new Map(due.map((credit) => [credit.reference, credit.amount]));
+    return { accounts: [...thresholds.keys()], references, events, booked };
+  }
+
+  /**
+   * The refund state of the batch's refunds and the reversed amounts of its reversals, read
+   * after the account locks (which serialize every refund of a payment and every reversal of a
+   * movement) in one statement per kind; a credit the batch's settlement just booked counts
+   * as settled. The maps evolve with the batch's decisions.
+   */
+  private async loadRelated(
+    manager: EntityManager,
+    batch: Pending[],
+    booked: ReadonlyMap<string, number>,
+  ): Promise<{
+    refundables: Map<string, RefundableState>;
+    reversed: Map<string, number>;
+    lookup: RelatedLookup;
+  }> {
+    const paymentIds = batch.flatMap((p) => refundOf(p.command) ?? []);
+    const movementIds = batch.flatMap((p) => reversalOf(p.command) ?? []);
+    const refundables = new Map<string, RefundableState>();
+    if (paymentIds.length > 0) {
+      for (const loaded of await this.ledger.refundables(manager, paymentIds)) {
+        const amount = booked.get(loaded.paymentId);
+        refundables.set(
+          loaded.paymentId,
+          amount === undefined ? loaded : afterCreditSettled(loaded, amount),
+        );
+      }
+    }
+    const reversed =
+      movementIds.length > 0
+        ? await this.ledger.reversedAmounts(manager, movementIds)
+        : new Map<string, number>();
+    return {
+      refundables,
+      reversed,
+      lookup: {
+        refundable: (paymentId) => refundables.get(paymentId),
+        reversed: (movementId) => reversed.get(movementId) ?? 0,
+      },
+    };
   }
 
   /**

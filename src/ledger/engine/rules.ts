@@ -8,12 +8,15 @@ import type {
   HoldState,
   PaymentFacts,
   CommandResult,
+  CreditChange,
   EntryLine,
   EventDraft,
   LedgerCommand,
   LedgerRecord,
+  LedgerRecordUpdate,
   NewCredit,
   PendingCredit,
+  RefundableState,
   ResultOf,
 } from './commands';
 
@@ -38,6 +41,19 @@ export type AccountLookup = (accountId: string) => AccountState | undefined;
 /** The holds a command reads (locked after its accounts), in the batch's evolving state. */
 export type HoldLookup = (holdId: string) => HoldState | undefined;
 
+/**
+ * The state besides accounts that refunds and reversals read, loaded by the engine after the
+ * account locks (which serialize every refund of a payment and reversal of a movement) and
+ * evolved through the batch.
+ */
+export interface RelatedLookup {
+  refundable(paymentId: string): RefundableState | undefined;
+  /** How much of the movement is already reversed (0 when nothing is). */
+  reversed(transactionId: string): number;
+}
+
+const NO_RELATED: RelatedLookup = { refundable: () => undefined, reversed: () => 0 };
+
 export interface Refused {
   readonly ok: false;
   readonly error: DomainException;
@@ -53,6 +69,12 @@ export interface Effects<R> {
   readonly result: R;
   /** Events the command reports besides `transaction.posted` (written before those). */
   readonly events?: readonly EventDraft[];
+  /** Row updates the command makes in tables the ledger does not own. */
+  readonly updates?: readonly LedgerRecordUpdate[];
+  /** Changes of pending scheduled credits (a refund shrinks a cashback). */
+  readonly creditChanges?: readonly CreditChange[];
+  /** A result that shows the entries' ids (drawn at insert): built from them, in line order. */
+  readonly resultWithEntryIds?: (entryIds: readonly string[]) => R;
 }
 
 export interface Accepted<R> {
@@ -66,6 +88,10 @@ export interface Accepted<R> {
   /** The command needs a payment id (drawn only for accepted payments). */
   readonly needsPaymentId: boolean;
   readonly finish: (paymentId: string | undefined) => Effects<R>;
+  /** Refund state as the command leaves it (later commands of the batch see it). */
+  readonly refundables?: readonly RefundableState[];
+  /** Reversed amounts as the command leaves them. */
+  readonly reversed?: readonly { readonly transactionId: string; readonly reversed: number }[];
 }
 
 export type Decision<R> = Refused | Accepted<R>;
@@ -80,6 +106,10 @@ export function accountsOf(command: LedgerCommand): readonly string[] {
     case 'captureHold':
     case 'voidHold':
       return command.accountIds;
+    case 'refund':
+      return command.payment ? [command.payment.accountId] : [];
+    case 'reversal':
+      return [...new Set(command.original.map((line) => line.accountId))];
     case 'authorizeHold':
       return command.targetAccountId === null
         ? [command.accountId]
@@ -604,12 +634,212 @@ function decideChangeStatus(
   return changed(account, { ...account, status: 'CLOSED' }, command.resource, context);
 }
 
+/** The payment whose refund state a command reads, if any. */
+export function refundOf(command: LedgerCommand): string | undefined {
+  return command.kind === 'refund' && command.payment ? command.payment.paymentId : undefined;
+}
+
+/** The movement whose reversed amount a command reads, if any. */
+export function reversalOf(command: LedgerCommand): string | undefined {
+  return command.kind === 'reversal' && command.original.length > 0
+    ? command.transactionId
+    : undefined;
+}
+
+/**
+ * A payment's refund state once the batch's settlement booked its credit of `amount`: the
+ * cashback is now credited, and later refunds reverse part of it.
+ */
+export function afterCreditSettled(state: RefundableState, amount: number): RefundableState {
+  return state.cashbackSettled ? state : { ...state, cashback: amount, cashbackSettled: true };
+}
+
+/**
+ * A refund credits `amount` back (a REFUND entry) and brings the cashback down to what the
+ * unrefunded rest earns, `cashbackFor(paymentAmount − refunded)`, never up. While the cashback
+ * is pending, its credit shrinks (to 0 once the payment is fully refunded: it books nothing);
+ * once credited, the difference is debited in the same movement as a
+ * CASHBACK_REVERSAL, after the REFUND line. The difference is at most the refund (with
+ * x − y = refund × rate / 10000 ≤ refund, floor(x) − floor(y) < refund + 1, an integer), so a
+ * refund never lowers the balance and can never fail INSUFFICIENT_FUNDS. Both lines go through
+ * the balance rules of `post`.
+ */
+function decideRefund(
+  command: Extract<LedgerCommand, { kind: 'refund' }>,
+  lookup: AccountLookup,
+  context: RuleContext,
+  related: RelatedLookup,
+): Decision<CommandResult<typeof command>> {
+  const { payment, paymentId } = command;
+  const state = payment && related.refundable(payment.paymentId);
+  if (!payment || !state) {
+    return refuse(new DomainException('PAYMENT_NOT_FOUND', `Payment ${paymentId} does not exist.`));
+  }
+  const remaining = payment.amount - state.refunded;
+  if (remaining <= 0) {
+    return refuse(
+      new DomainException(
+        'PAYMENT_FULLY_REFUNDED',
+        `Payment ${paymentId} is already fully refunded (${payment.amount}).`,
+      ),
+    );
+  }
+  const amount = command.amount ?? remaining;
+  if (amount > remaining) {
+    return refuse(
+      new DomainException(
+        'REFUND_EXCEEDS_PAYMENT',
+        `Payment ${paymentId} has ${remaining} left to refund, not ${amount}.`,
+      ),
+    );
+  }
+  const { accountId } = payment;
+  const account = lookup(accountId);
+  if (!account) return refuse(new AccountNotFoundException(accountId));
+  const refunded = state.refunded + amount;
+  const cashback = Math.min(state.cashback, command.cashbackFor(payment.amount - refunded));
+  const difference = state.cashback - cashback;
+  const settled = state.cashbackSettled;
+  // A pending credit shrinks first: the room it kept under the balance limit is free again.
+  const before: AccountLookup = settled
+    ? lookup
+    : (id) =>
+        id === accountId
+          ? { ...account, pendingCredits: account.pendingCredits - difference }
+          : lookup(id);
+  const specs: LineSpec[] = [{ accountId, type: 'REFUND', amount }];
+  if (settled && difference > 0) {
+    // Covered by the REFUND line just before it, so, like a capture of reserved funds, never
+    // refused for a frozen account, the available balance or the daily limit.
+    specs.push({ accountId, type: 'CASHBACK_REVERSAL', amount: -difference, reserved: true });
+  }
+  const posted = post(before, specs, context);
+  if (!('lines' in posted)) return posted;
+  const after = posted.accounts[0];
+  const facts = {
+    paymentId,
+    transactionId: context.movementId,
+    accountId,
+    amount,
+    cashbackAdjustment: settled ? difference : 0,
+    refundedAmount: refunded,
+    cashbackAmount: cashback,
+    cashbackSettled: settled,
+    timestamp: context.timestamp,
+  };
+  const rows = command.records(facts);
+  const effects: Effects<CommandResult<typeof command>> = {
+    lines: posted.lines.map((line) => ({ ...line, paymentId })),
+    credits: [],
+    records: rows.inserts,
+    updates: rows.updates,
+    creditChanges: settled ? [] : [{ reference: paymentId, amount: cashback }],
+    result: { ...facts, balance: after.balance },
+    events: [
+      {
+        type: 'payment.refunded',
+        accountIds: [accountId],
+        occurredAt: context.timestamp,
+        data: command.resource(facts),
+      },
+    ],
+  };
+  return {
+    ok: true,
+    accounts: posted.accounts,
+    needsPaymentId: false,
+    finish: () => effects,
+    refundables: [{ paymentId, refunded, cashback, cashbackSettled: settled }],
+  };
+}
+
+const REVERSIBLE: Record<string, readonly string[]> = {
+  DEPOSIT: ['DEPOSIT'],
+  WITHDRAWAL: ['WITHDRAWAL'],
+  TRANSFER: ['TRANSFER_OUT', 'TRANSFER_IN'],
+};
+
+/**
+ * A reversal books the opposite of each line of a DEPOSIT, WITHDRAWAL or TRANSFER, for
+ * `amount` (default: all that is left), as REVERSAL entries carrying the original's id (and
+ * its counterparty). Debits first, so a transfer's target is checked for funds before its
+ * source is credited. Partial reversals add up to at most the original amount.
+ */
+function decideReversal(
+  command: Extract<LedgerCommand, { kind: 'reversal' }>,
+  lookup: AccountLookup,
+  context: RuleContext,
+  related: RelatedLookup,
+): Decision<CommandResult<typeof command>> {
+  const { transactionId, original } = command;
+  if (original.length === 0) {
+    return refuse(
+      new DomainException('TRANSACTION_NOT_FOUND', `Transaction ${transactionId} does not exist.`),
+    );
+  }
+  const types = original.map((line) => line.type).join(',');
+  const kind = Object.keys(REVERSIBLE).find((k) => REVERSIBLE[k].join(',') === types);
+  if (!kind) {
+    return refuse(
+      new DomainException(
+        'NOT_REVERSIBLE',
+        `Transaction ${transactionId} (${types}) cannot be reversed: only deposits, withdrawals and transfers can (payments are refunded).`,
+      ),
+    );
+  }
+  const total = Math.abs(original[0].amount);
+  const reversed = related.reversed(transactionId);
+  const remaining = total - reversed;
+  const amount = command.amount ?? remaining;
+  if (remaining <= 0 || amount > remaining) {
+    return refuse(
+      new DomainException(
+        'REVERSAL_EXCEEDS_REMAINING',
+        `Transaction ${transactionId} has ${remaining} of ${total} left to reverse, not ${amount}.`,
+      ),
+    );
+  }
+  const specs: LineSpec[] = original
+    .map((line) => ({
+      accountId: line.accountId,
+      type: 'REVERSAL' as const,
+      amount: line.amount > 0 ? -amount : amount,
+      counterpartyAccountId: line.counterpartyAccountId,
+    }))
+    .sort((a, b) => a.amount - b.amount);
+  const posted = post(lookup, specs, context);
+  if (!('lines' in posted)) return posted;
+  const lines = posted.lines.map((line) => ({ ...line, reversedTransactionId: transactionId }));
+  const result = (entryIds: readonly string[]) => ({
+    transactionId: context.movementId,
+    reversedTransactionId: transactionId,
+    amount,
+    timestamp: context.timestamp,
+    entries: lines.map((line, i) => ({ ...line, entryId: entryIds[i] })),
+  });
+  const effects: Effects<CommandResult<typeof command>> = {
+    lines,
+    credits: [],
+    records: [],
+    result: result([]),
+    resultWithEntryIds: result,
+  };
+  return {
+    ok: true,
+    accounts: posted.accounts,
+    needsPaymentId: false,
+    finish: () => effects,
+    reversed: [{ transactionId, reversed: reversed + amount }],
+  };
+}
+
 /** Decides one command against the batch's state. */
 export function decide<C extends LedgerCommand>(
   command: C,
   lookup: AccountLookup,
   context: RuleContext,
   holds: HoldLookup = () => undefined,
+  related: RelatedLookup = NO_RELATED,
 ): Decision<CommandResult<C>> {
   switch (command.kind) {
     case 'authorizeHold':
@@ -636,6 +866,10 @@ export function decide<C extends LedgerCommand>(
       return accepted<ResultOf['settle']>({ accounts: [], lines: [] }, () => ({})) as Decision<
         CommandResult<C>
       >;
+    case 'refund':
+      return decideRefund(command, lookup, context, related) as Decision<CommandResult<C>>;
+    case 'reversal':
+      return decideReversal(command, lookup, context, related) as Decision<CommandResult<C>>;
   }
 }
 

@@ -4,7 +4,14 @@ import { EntityManager, Repository } from 'typeorm';
 import { toSafeInteger } from '../../database/bigint.transformer';
 import { PreparedStatement, queryPrepared } from '../../database/prepared-statement';
 import { XACT_ID_SQL } from '../../database/transaction-runner';
-import type { AccountState, EntryLine, EventDraft, LedgerRecord } from '../engine/commands';
+import type {
+  AccountState,
+  EntryLine,
+  EventDraft,
+  LedgerRecord,
+  LedgerRecordUpdate,
+  RefundableState,
+} from '../engine/commands';
 import { LedgerEntry } from '../ledger-entry.entity';
 
 /**
@@ -34,6 +41,8 @@ export type OutboxSlot =
  * `payment.cashback_credited` reads the `payments` row of the credit's reference: that is the one
  * place the ledger reads a table of the payments module (its shape: PaymentsService.get).
  * It returns the transaction's id for the lost-COMMIT check.
+ * Also the entries' ids in the order given (one sequence, rows inserted in that order:
+ * ascending ids are that order).
  */
 const POST_BATCH: PreparedStatement = {
   name: 'ledger_post_batch',
@@ -55,16 +64,16 @@ const POST_BATCH: PreparedStatement = {
        ), inserted AS (
          INSERT INTO ledger_transactions
            (movement_id, account_id, timestamp, operation, amount, balance_after,
-            counterparty_account_id, payment_ref)
+            counterparty_account_id, payment_ref, reversed_transaction_id)
          SELECT e.movement_id, e.account_id, e.timestamp, e.operation, e.amount, e.balance_after,
-                e.counterparty, e.payment_ref
+                e.counterparty, e.payment_ref, e.reversed
            FROM unnest($6::uuid[], $7::text[], $8::bigint[], $9::text[], $10::bigint[],
-                       $11::bigint[], $12::text[], $13::text[])
+                       $11::bigint[], $12::text[], $13::text[], $22::uuid[])
                 WITH ORDINALITY AS e(movement_id, account_id, timestamp, operation, amount,
-                                     balance_after, counterparty, payment_ref, ord)
+                                     balance_after, counterparty, payment_ref, reversed, ord)
           ORDER BY e.ord
          RETURNING transaction_id, movement_id, account_id, timestamp, operation, amount,
-                   balance_after, counterparty_account_id, payment_ref
+                   balance_after, counterparty_account_id, payment_ref, reversed_transaction_id
        ), movements AS (
          SELECT i.movement_id,
                 CASE WHEN bool_or(i.operation IN ('TRANSFER_OUT', 'TRANSFER_IN')) THEN 'TRANSFER'
@@ -75,7 +84,8 @@ const POST_BATCH: PreparedStatement = {
                   'entryId', i.transaction_id::text, 'transactionId', i.movement_id,
                   'accountId', i.account_id, 'type', i.operation, 'amount', i.amount,
                   'balanceAfter', i.balance_after, 'timestamp', i.timestamp,
-                  'counterpartyAccountId', i.counterparty_account_id, 'paymentId', i.payment_ref
+                  'counterpartyAccountId', i.counterparty_account_id, 'paymentId', i.payment_ref,
+                  'reversedTransactionId', i.reversed_transaction_id
                 ) ORDER BY i.transaction_id) AS entries
            FROM inserted i
           GROUP BY i.movement_id
@@ -90,13 +100,16 @@ const POST_BATCH: PreparedStatement = {
                   WHEN 'draft' THEN s.d
                   WHEN 'posted' THEN jsonb_build_object(
                     'transactionId', m.movement_id, 'type', m.type, 'timestamp', m.timestamp,
-                    'entries', m.entries)
+                    'entries', m.entries, 'reversedAmount', 0)
                   ELSE (SELECT jsonb_build_object(
                     'paymentId', p.payment_id, 'transactionId', p.movement_id,
                     'accountId', p.account_id, 'amount', p.amount,
-                    'cashbackAmount', p.cashback_amount, 'cashbackDueAt', p.cashback_due_at,
+                    'refundedAmount', p.refunded_amount, 'cashbackAmount', p.cashback_amount,
+                    'cashbackRateBps', p.cashback_rate_bps, 'cashbackDueAt', p.cashback_due_at,
                     'status', 'CASHBACK_RECEIVED', 'timestamp', p.timestamp)
-                    FROM payments p WHERE p.payment_id = s.r)
+                    FROM payments p
+                   -- A fully refunded payment is REFUNDED and never credits a cashback.
+                   WHERE p.payment_id = s.r AND p.refunded_amount < p.amount)
                 END AS data
            FROM ROWS FROM (jsonb_to_recordset($14::jsonb)
                   AS (k text, t text, a text[], o bigint, d jsonb, m uuid, r text))
@@ -109,7 +122,9 @@ const POST_BATCH: PreparedStatement = {
           ORDER BY ord
          RETURNING 1
        )
-       SELECT ${XACT_ID_SQL} AS xact_id, (SELECT count(*) FROM written)::int AS events`,
+       SELECT ${XACT_ID_SQL} AS xact_id, (SELECT count(*) FROM written)::int AS events,
+              (SELECT array_agg(transaction_id::text ORDER BY transaction_id) FROM inserted)
+                AS entry_ids`,
 };
 
 /** `ledger_transactions` (append-only) and the ids drawn for movements. */
@@ -119,15 +134,19 @@ export class LedgerRepository {
 
   /**
    * Writes the entries, the accounts' new state and the batch's events; returns the
-   * transaction's id and how many events were written.
+   * transaction's id, how many events were written and the entries' ids, in the order of `lines`.
    */
   async post(
     manager: EntityManager,
     lines: readonly EntryLine[],
     accounts: readonly AccountState[],
     events: readonly OutboxSlot[] = [],
-  ): Promise<{ xactId: string | undefined; events: number }> {
-    const rows = await queryPrepared<{ xact_id: string; events: number }>(manager, POST_BATCH, [
+  ): Promise<{ xactId: string | undefined; events: number; entryIds: string[] }> {
+    const rows = await queryPrepared<{
+      xact_id: string;
+      events: number;
+      entry_ids: string[] | null;
+    }>(manager, POST_BATCH, [
       accounts.map((a) => a.accountId),
       accounts.map((a) => a.balance),
       accounts.map((a) => a.lastEntryAt),
@@ -149,8 +168,81 @@ export class LedgerRepository {
       accounts.map((a) => a.debitDay),
       accounts.map((a) => a.debitUsed),
       accounts.map((a) => a.nextHoldExpiresAt),
+      lines.map((l) => l.reversedTransactionId ?? null),
     ]);
-    return { xactId: rows[0]?.xact_id, events: rows[0]?.events ?? 0 };
+    return {
+      xactId: rows[0]?.xact_id,
+      events: rows[0]?.events ?? 0,
+      entryIds: rows[0]?.entry_ids ?? [],
+    };
+  }
+
+  /**
+   * The refund state of each payment, from the ledger's own rows: its scheduled credit (the
+   * cashback, pending or settled) and its entries (refunded so far; credited net of
+   * reversals). Called under the payments' accounts' locks, in one statement per batch.
+   */
+  async refundables(
+    manager: EntityManager,
+    paymentIds: readonly string[],
+  ): Promise<RefundableState[]> {
+    const rows = await manager.query<
+      { reference: string; amount: string; settled: boolean; refunded: string; credited: string }[]
+    >(
+      `SELECT c.reference, c.amount::text, c.settled_at IS NOT NULL AS settled,
+              COALESCE(s.refunded, 0)::text AS refunded, COALESCE(s.credited, 0)::text AS credited
+         FROM scheduled_credits AS c
+         LEFT JOIN LATERAL (
+                SELECT SUM(e.amount) FILTER (WHERE e.operation = 'REFUND') AS refunded,
+                       SUM(e.amount) FILTER (WHERE e.operation IN ('CASHBACK', 'CASHBACK_REVERSAL'))
+                         AS credited
+                  FROM ledger_transactions AS e
+                 WHERE e.payment_ref = c.reference) AS s ON true
+        WHERE c.reference = ANY($1::text[])`,
+      [[...new Set(paymentIds)]],
+    );
+    return rows.map((r) => ({
+      paymentId: r.reference,
+      refunded: toSafeInteger(r.refunded),
+      cashback: toSafeInteger(r.settled ? r.credited : r.amount),
+      cashbackSettled: r.settled,
+    }));
+  }
+
+  /**
+   * How much of each movement is reversed so far: the REVERSAL entries that point at it, on
+   * one of its accounts (each reversal books its amount once per account of the original).
+   */
+  async reversedAmounts(
+    manager: EntityManager,
+    movementIds: readonly string[],
+  ): Promise<Map<string, number>> {
+    const rows = await manager.query<{ id: string; reversed: string }[]>(
+      `SELECT r.reversed_transaction_id AS id, SUM(abs(r.amount))::text AS reversed
+         FROM ledger_transactions AS r
+        WHERE r.reversed_transaction_id = ANY($1::uuid[])
+          AND r.account_id = (SELECT o.account_id FROM ledger_transactions AS o
+                               WHERE o.movement_id = r.reversed_transaction_id
+                               ORDER BY o.transaction_id LIMIT 1)
+        GROUP BY r.reversed_transaction_id`,
+      [[...new Set(movementIds)]],
+    );
+    return new Map(rows.map((r) => [r.id, toSafeInteger(r.reversed)]));
+  }
+
+  /** Updates rows other modules change with their movements, one statement each, in order. */
+  async updateRecords(
+    manager: EntityManager,
+    updates: readonly LedgerRecordUpdate[],
+  ): Promise<void> {
+    for (const update of updates) {
+      await manager
+        .createQueryBuilder()
+        .update(update.entity)
+        .set(update.values)
+        .where(update.where)
+        .execute();
+    }
   }
 
   /**
@@ -222,6 +314,12 @@ export class LedgerRepository {
   /** The entries of one movement, in the order they were posted. */
   movement(movementId: string): Promise<LedgerEntry[]> {
     return this.entries.find({ where: { movementId }, order: { entryId: 'ASC' } });
+  }
+
+  /** How much of a movement is reversed so far (0 when nothing is), as committed. */
+  async reversedAmount(movementId: string): Promise<number> {
+    const reversed = await this.reversedAmounts(this.entries.manager, [movementId]);
+    return reversed.get(movementId) ?? 0;
   }
 }
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { toSafeInteger } from '../../database/bigint.transformer';
-import type { NewCredit, PendingCredit } from '../engine/commands';
+import type { CreditChange, NewCredit, PendingCredit } from '../engine/commands';
 import { ScheduledCredit } from '../scheduled-credit.entity';
 
 interface DueRow {
@@ -86,6 +86,30 @@ export class ScheduledCreditsRepository {
       [settled.map((s) => s.reference), settled.map((s) => s.movementId), settledAt],
     );
     return rows[0]?.n ?? 0;
+  }
+
+  /**
+   * Applies new amounts to pending credits in one statement (of several changes of one credit,
+   * the last). Callers hold the accounts' locks, so every changed credit is still pending; a
+   * count that differs means that invariant broke, and the caller must roll back.
+   */
+  async change(manager: EntityManager, changes: readonly CreditChange[]): Promise<number> {
+    const last = [...new Map(changes.map((c) => [c.reference, c])).values()];
+    const rows = await manager.query<{ n: number }[]>(
+      `WITH s AS (
+         UPDATE scheduled_credits AS c
+            SET amount = v.amount
+           FROM unnest($1::text[], $2::bigint[]) AS v(reference, amount)
+          WHERE c.reference = v.reference AND c.settled_at IS NULL
+         RETURNING 1)
+       SELECT count(*)::int AS n FROM s`,
+      [last.map((c) => c.reference), last.map((c) => c.amount)],
+    );
+    const count = rows[0]?.n ?? 0;
+    if (count !== last.length) {
+      throw new Error(`credit change raced: ${last.length} pending credits, ${count} changed`);
+    }
+    return count;
   }
 
   async insert(manager: EntityManager, credits: readonly NewCredit[]): Promise<void> {

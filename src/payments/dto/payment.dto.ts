@@ -1,6 +1,7 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsString } from 'class-validator';
-import { AccountAmountDto } from '../../ledger/dto/movement.dto';
+import { IsAbsentOr } from '../../common/http/optional';
+import { AccountAmountDto, Amount, AMOUNT_DOC } from '../../ledger/dto/movement.dto';
 import { PAYMENT_STATUSES, type PaymentStatus } from '../cashback';
 import type { Payment } from '../payment.entity';
 
@@ -34,11 +35,28 @@ export class PaymentDto {
   amount!: number;
 
   @ApiProperty({
+    example: 0,
+    type: 'integer',
+    description: 'Sum of its refunds (0 until refunded).',
+  })
+  refundedAmount!: number;
+
+  @ApiProperty({
     example: 50,
     type: 'integer',
-    description: 'floor(amount × CASHBACK_RATE_BPS / 10000); 0 books no entry.',
+    description:
+      'The current cashback: floor((amount − refundedAmount) × cashbackRateBps / 10000); 0 books no entry.',
   })
   cashbackAmount!: number;
+
+  @ApiProperty({
+    example: 200,
+    type: 'integer',
+    minimum: 0,
+    maximum: 10000,
+    description: 'The cashback rate in force when the payment was made, in basis points.',
+  })
+  cashbackRateBps!: number;
 
   @ApiProperty({
     example: 1763786400000,
@@ -47,7 +65,12 @@ export class PaymentDto {
   })
   cashbackDueAt!: number;
 
-  @ApiProperty({ enum: PAYMENT_STATUSES, example: 'IN_PROGRESS' })
+  @ApiProperty({
+    enum: PAYMENT_STATUSES,
+    example: 'IN_PROGRESS',
+    description:
+      'IN_PROGRESS until the cashback is credited, then CASHBACK_RECEIVED; REFUNDED (terminal) once fully refunded.',
+  })
   status!: PaymentStatus;
 
   @ApiProperty({ example: 1763700000000, type: 'integer' })
@@ -60,7 +83,9 @@ export class PaymentDto {
       transactionId: payment.movementId,
       accountId: payment.accountId,
       amount: payment.amount,
+      refundedAmount: payment.refundedAmount,
       cashbackAmount: payment.cashbackAmount,
+      cashbackRateBps: payment.cashbackRateBps,
       cashbackDueAt: payment.cashbackDueAt,
       status,
       timestamp: payment.timestamp,
@@ -71,4 +96,47 @@ export class PaymentDto {
 export class PaymentCreatedDto extends PaymentDto {
   @ApiProperty({ example: 6000, type: 'integer', description: 'Balance right after the debit.' })
   balance!: number;
+}
+
+/** `{ amount? }`: without an amount, all that is left of the payment is refunded. */
+export class CreateRefundDto {
+  @ApiPropertyOptional({
+    ...AMOUNT_DOC,
+    description: 'Integer minor units, 1 … 10^15. Default: all that is left to refund.',
+    example: 1000,
+  })
+  @IsAbsentOr()
+  @Amount()
+  amount?: number;
+}
+
+export class RefundCreatedDto {
+  @ApiProperty({ example: '7c1f0e2a-54b8-4d1e-9f3a-0b6d2c8e4a71', description: 'Opaque id.' })
+  refundId!: string;
+
+  @ApiProperty({ example: 'payment1' })
+  paymentId!: string;
+
+  @ApiProperty({
+    example: '4a9e2c71-0d3b-4f68-8e15-b7c2a9d0e346',
+    description: 'The movement that booked the REFUND (and any CASHBACK_REVERSAL) entry.',
+  })
+  transactionId!: string;
+
+  @ApiProperty({ example: 1000, type: 'integer' })
+  amount!: number;
+
+  @ApiProperty({
+    example: 0,
+    type: 'integer',
+    description:
+      'The CASHBACK_REVERSAL booked with the refund: the cashback already credited minus the new cashbackAmount. 0 before the due time (the pending cashback shrinks instead).',
+  })
+  cashbackAdjustment!: number;
+
+  @ApiProperty({ example: 7000, type: 'integer', description: 'Balance right after the refund.' })
+  balance!: number;
+
+  @ApiProperty({ type: PaymentDto, description: 'The payment after the refund.' })
+  payment!: PaymentDto;
 }

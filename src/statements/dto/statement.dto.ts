@@ -1,44 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-
-const ENTRY_TYPES = ['DEPOSIT', 'WITHDRAWAL', 'TRANSFER_OUT', 'TRANSFER_IN', 'PAYMENT', 'CASHBACK'];
-
-/** LedgerEntry of the contract (v1.1), as a statement lists it. */
-export class StatementEntryDto {
-  @ApiProperty({ example: '1042', description: 'Opaque id of this entry.' })
-  entryId!: string;
-
-  @ApiProperty({ example: '0b8e6f3a-8a4e-4a53-9d7c-2f3b1c9e5a10' })
-  transactionId!: string;
-
-  @ApiProperty({ example: 'acc-alice' })
-  accountId!: string;
-
-  @ApiProperty({ enum: ENTRY_TYPES, example: 'TRANSFER_OUT' })
-  type!: string;
-
-  @ApiProperty({ example: -1500, type: 'integer', description: 'Signed: + credit, − debit.' })
-  amount!: number;
-
-  @ApiProperty({ example: 11000, type: 'integer' })
-  balanceAfter!: number;
-
-  @ApiProperty({ example: 1763700000000, type: 'integer' })
-  timestamp!: number;
-
-  @ApiProperty({ type: String, nullable: true, example: 'acc-bob' })
-  counterpartyAccountId!: string | null;
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  paymentId!: string | null;
-
-  @ApiProperty({
-    type: String,
-    nullable: true,
-    example: null,
-    description: 'Set on REVERSAL entries; null otherwise.',
-  })
-  reversedTransactionId!: string | null;
-}
+import { LedgerEntryDto } from '../../ledger/dto/ledger-entry.dto';
 
 /** Everything a statement states about its range but the entries: the first ndjson line. */
 export class StatementSummaryDto {
@@ -88,8 +49,8 @@ export class StatementSummaryDto {
 
 export class StatementDto extends StatementSummaryDto {
   @ApiProperty({
-    type: [StatementEntryDto],
+    type: [LedgerEntryDto],
     description: 'Entries with from ≤ timestamp < to, ordered by (timestamp, entryId).',
   })
-  entries!: StatementEntryDto[];
+  entries!: LedgerEntryDto[];
 }
