@@ -15,6 +15,8 @@ module.exports = {
   testMatch: [
     '<rootDir>/src/ledger/engine/rules.spec.ts',
     '<rootDir>/src/ledger/engine/refunds.spec.ts',
+    '<rootDir>/src/ledger/engine/controls.spec.ts',
+    '<rootDir>/src/ledger/engine/holds.spec.ts',
     '<rootDir>/src/payments/cashback.spec.ts',
     '<rootDir>/src/idempotency/idempotency-key.spec.ts',
   ],
