@@ -254,6 +254,72 @@ describe('events feed (GET /events)', () => {
     expect(all[12].occurredAt).toBe(expired.expiresAt);
   });
 
+  it('reports refunds and reversals; a fully refunded payment credits no cashback', async () => {
+    const start = (await events(t, '?limit=500')).nextCursor;
+    const server = t.app.getHttpServer() as App;
+    const a = await createAccount(t, { initialDeposit: 10_000 });
+    const partial = await pay(t, a.accountId, 5000);
+    const full = await pay(t, a.accountId, 1000);
+    const refund = (
+      await request(server)
+        .post(`/payments/${partial.paymentId}/refunds`)
+        .send({ amount: 2000 })
+        .expect(201)
+    ).body as { transactionId: string; payment: Record<string, unknown> };
+    await request(server).post(`/payments/${full.paymentId}/refunds`).send({}).expect(201);
+    const deposit = (
+      await request(server)
+        .post('/deposits')
+        .send({ accountId: a.accountId, amount: 300 })
+        .expect(201)
+    ).body as { transactionId: string };
+    const reversal = (
+      await request(server)
+        .post(`/transactions/${deposit.transactionId}/reversals`)
+        .send({ amount: 100 })
+        .expect(201)
+    ).body as { transactionId: string };
+    clock.advance(60_000); // past both cashbacks' due time
+    const credited = await get(t, `/payments/${partial.paymentId}`);
+    expect(credited.status).toBe('CASHBACK_RECEIVED');
+    expect((await get(t, `/payments/${full.paymentId}`)).status).toBe('REFUNDED');
+
+    const { events: all } = await readAtLeast(t, 14, '', 500, start);
+    const types = all.map((e) => e.type);
+    expect(types).toEqual([
+      'account.created',
+      'transaction.posted',
+      'payment.created',
+      'transaction.posted',
+      'payment.created',
+      'transaction.posted',
+      'payment.refunded',
+      'transaction.posted',
+      'payment.refunded',
+      'transaction.posted',
+      'transaction.posted',
+      'transaction.posted',
+      'transaction.posted',
+      'payment.cashback_credited',
+    ]);
+    expect(types.filter((type) => type === 'payment.refunded')).toHaveLength(2);
+    const refunded = all.find((e) => e.type === 'payment.refunded')!;
+    expect(refunded.data).toEqual(refund.payment);
+    const posted = (id: string) =>
+      all.find((e) => e.type === 'transaction.posted' && e.data.transactionId === id)!.data;
+    expect(posted(refund.transactionId)).toEqual(
+      await get(t, `/transactions/${refund.transactionId}`),
+    );
+    expect(posted(refund.transactionId).type).toBe('REFUND');
+    const reversed = posted(reversal.transactionId);
+    expect(reversed).toEqual(await get(t, `/transactions/${reversal.transactionId}`));
+    expect(reversed.type).toBe('REVERSAL');
+    // The deposit's own event shows it as posted, before its reversal.
+    expect(posted(deposit.transactionId).reversedAmount).toBe(0);
+    const cashbacks = all.filter((e) => e.type === 'payment.cashback_credited');
+    expect(cashbacks.map((e) => e.data)).toEqual([credited]);
+  });
+
   it('filters by type (repeatable) and by account, and pages with limit', async () => {
     const start = (await events(t, '?limit=500')).nextCursor;
     const a = await createAccount(t, { initialDeposit: 100 });
