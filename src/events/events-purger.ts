@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { Clock } from '../common/clock/clock';
+import { RepeatingTask } from '../common/repeating-task';
 import { AppConfig } from '../config/app-config';
 import { EventsRepository } from './events.repository';
 
@@ -15,38 +16,33 @@ const PURGE_BATCH_SIZE = 1000;
 @Injectable()
 export class EventsPurger implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(EventsPurger.name);
-  private readonly intervalMs: number;
   private readonly retentionMs: number;
-  private running: Promise<unknown> | undefined;
+  private readonly task: RepeatingTask;
   private stopping = false;
 
   constructor(
     private readonly events: EventsRepository,
-    private readonly scheduler: SchedulerRegistry,
+    scheduler: SchedulerRegistry,
     private readonly clock: Clock,
     config: AppConfig,
   ) {
-    this.intervalMs = config.get('EVENTS_PURGE_INTERVAL_MS');
     this.retentionMs = config.get('EVENTS_RETENTION_MS');
+    this.task = new RepeatingTask(
+      scheduler,
+      INTERVAL_NAME,
+      config.get('EVENTS_PURGE_INTERVAL_MS'),
+      () => this.purge(),
+      (error) => this.logger.warn(`purging old events failed: ${String(error)}`),
+    );
   }
 
   onApplicationBootstrap(): void {
-    const interval = setInterval(() => {
-      if (this.running || this.stopping) return;
-      this.running = this.purge()
-        .catch((error) => this.logger.warn(`purging old events failed: ${String(error)}`))
-        .finally(() => (this.running = undefined));
-    }, this.intervalMs);
-    interval.unref();
-    this.scheduler.addInterval(INTERVAL_NAME, interval);
+    this.task.start();
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
-    if (this.scheduler.doesExist('interval', INTERVAL_NAME)) {
-      this.scheduler.deleteInterval(INTERVAL_NAME);
-    }
-    await this.running;
+    await this.task.stop();
   }
 
   /** Deletes every event older than the retention; returns how many. */

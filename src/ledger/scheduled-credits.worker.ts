@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { RepeatingTask } from '../common/repeating-task';
 import { AppConfig } from '../config/app-config';
 import { LedgerEngine } from './engine/ledger-engine';
 
@@ -23,35 +24,31 @@ const INTERVAL_NAME = 'scheduled-credits';
 @Injectable()
 export class ScheduledCreditsWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(ScheduledCreditsWorker.name);
-  private readonly intervalMs: number;
-  private running: Promise<void> | undefined;
+  private readonly task: RepeatingTask;
   private stopping = false;
 
   constructor(
     private readonly engine: LedgerEngine,
-    private readonly scheduler: SchedulerRegistry,
+    scheduler: SchedulerRegistry,
     config: AppConfig,
   ) {
-    this.intervalMs = config.get('CASHBACK_WORKER_INTERVAL_MS');
+    this.task = new RepeatingTask(
+      scheduler,
+      INTERVAL_NAME,
+      config.get('CASHBACK_WORKER_INTERVAL_MS'),
+      () => this.tick(),
+      () => undefined, // tick logs its own failures
+    );
   }
 
   onApplicationBootstrap(): void {
-    const interval = setInterval(() => {
-      if (this.running || this.stopping) return;
-      this.running = this.tick().finally(() => (this.running = undefined));
-    }, this.intervalMs);
-    // The HTTP server keeps the process alive; the worker alone never should.
-    interval.unref();
-    this.scheduler.addInterval(INTERVAL_NAME, interval);
+    this.task.start();
   }
 
   /** Stops ticking and waits for a run in progress, before the engine and the pool close. */
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
-    if (this.scheduler.doesExist('interval', INTERVAL_NAME)) {
-      this.scheduler.deleteInterval(INTERVAL_NAME);
-    }
-    await this.running;
+    await this.task.stop();
   }
 
   private async tick(): Promise<void> {

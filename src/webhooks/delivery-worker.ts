@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { Clock } from '../common/clock/clock';
+import { RepeatingTask } from '../common/repeating-task';
 import { AppConfig } from '../config/app-config';
 import type { EventType } from '../events/event-types';
 import { EventsService } from '../events/events.service';
@@ -43,6 +44,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
   /** This instance's name on the leases it holds. */
   private readonly owner = randomUUID();
   private readonly intervalMs: number;
+  private readonly task: RepeatingTask;
   private readonly leaseMs: number;
   private readonly concurrency: number;
   private readonly backoffBaseMs: number;
@@ -57,7 +59,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly events: EventsService,
     private readonly sender: WebhookSender,
     private readonly metrics: MetricsService,
-    private readonly scheduler: SchedulerRegistry,
+    scheduler: SchedulerRegistry,
     private readonly clock: Clock,
     config: AppConfig,
   ) {
@@ -67,28 +69,24 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     this.backoffBaseMs = config.get('WEBHOOK_BACKOFF_BASE_MS');
     this.backoffMaxMs = config.get('WEBHOOK_BACKOFF_MAX_MS');
     this.retryWindowMs = config.get('WEBHOOK_RETRY_WINDOW_MS');
+    this.task = new RepeatingTask(
+      scheduler,
+      INTERVAL_NAME,
+      this.intervalMs,
+      () => this.start(),
+      (error) => this.logger.warn(`webhook worker tick failed: ${String(error)}`),
+    );
   }
 
   onApplicationBootstrap(): void {
     if (this.intervalMs === 0) return;
-    let ticking = false;
-    const interval = setInterval(() => {
-      if (ticking || this.stopping) return;
-      ticking = true;
-      this.start()
-        .catch((error) => this.logger.warn(`webhook worker tick failed: ${String(error)}`))
-        .finally(() => (ticking = false));
-    }, this.intervalMs);
-    interval.unref();
-    this.scheduler.addInterval(INTERVAL_NAME, interval);
+    this.task.start();
   }
 
   /** Stops claiming and waits for the loops under way (each ends after its current attempt). */
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
-    if (this.scheduler.doesExist('interval', INTERVAL_NAME)) {
-      this.scheduler.deleteInterval(INTERVAL_NAME);
-    }
+    await this.task.stop();
     await Promise.allSettled(this.active.values());
   }
 
