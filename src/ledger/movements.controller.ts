@@ -3,6 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ApiProblems,
   ApiSuccess,
+  DEBIT_PROBLEMS,
   LINK_TO_REVERSAL,
   LINK_TO_TRANSACTION,
 } from '../common/http/api-docs';
@@ -21,17 +22,6 @@ const EXAMPLE_ID = '0b8e6f3a-8a4e-4a53-9d7c-2f3b1c9e5a10';
  * deposit 2500 (12500), withdraw 2500 (10000), transfer 1500 to acc-bob (8500 and 1500).
  */
 const AMOUNT_MESSAGE = 'amount must be at least 1';
-
-/** What a debit of an account can meet (API.md v1.1, "Accounts gain controls"). */
-const DEBIT_PROBLEMS = [
-  'VALIDATION_FAILED',
-  'MALFORMED_JSON',
-  'ACCOUNT_NOT_FOUND',
-  'INSUFFICIENT_FUNDS',
-  'DAILY_LIMIT_EXCEEDED',
-  'ACCOUNT_FROZEN',
-  'ACCOUNT_CLOSED',
-] as const;
 
 /** POST /deposits, POST /withdrawals, POST /transfers. */
 @ApiTags('ledger')

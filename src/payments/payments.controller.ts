@@ -3,6 +3,7 @@ import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ApiProblems,
   ApiSuccess,
+  DEBIT_PROBLEMS,
   LINK_TO_PAYMENT,
   LINK_TO_REFUND,
   LINK_TO_TRANSACTION,
@@ -64,25 +65,14 @@ export class PaymentsController {
     { ...PAYMENT_EXAMPLE, balance: 6500 },
     { ...LINK_TO_PAYMENT, ...LINK_TO_TRANSACTION, ...LINK_TO_REFUND },
   )
-  @ApiProblems(
-    [
-      'VALIDATION_FAILED',
-      'MALFORMED_JSON',
-      'ACCOUNT_NOT_FOUND',
-      'INSUFFICIENT_FUNDS',
-      'DAILY_LIMIT_EXCEEDED',
-      'ACCOUNT_FROZEN',
-      'ACCOUNT_CLOSED',
-    ],
-    {
-      idempotent: true,
-      invalid: {
-        summary: 'amount is a string',
-        request: { body: { accountId: 'acc-alice', amount: '2500' } },
-        errors: [{ field: 'amount', message: 'amount must be an integer number of minor units' }],
-      },
+  @ApiProblems([...DEBIT_PROBLEMS], {
+    idempotent: true,
+    invalid: {
+      summary: 'amount is a string',
+      request: { body: { accountId: 'acc-alice', amount: '2500' } },
+      errors: [{ field: 'amount', message: 'amount must be an integer number of minor units' }],
     },
-  )
+  })
   create(@Body() dto: CreatePaymentDto): Promise<PaymentCreatedDto> {
     return this.payments.create(dto);
   }

@@ -90,6 +90,17 @@ const EXAMPLE_DETAIL: Record<Exclude<ErrorCode, 'VALIDATION_FAILED'>, string> = 
     'The service is too busy to serve this request in time; it changed nothing. Retry after the Retry-After header.',
 };
 
+/** What a debit of an account can meet (API.md v1.1, "Accounts gain controls"). */
+export const DEBIT_PROBLEMS = [
+  'VALIDATION_FAILED',
+  'MALFORMED_JSON',
+  'ACCOUNT_NOT_FOUND',
+  'INSUFFICIENT_FUNDS',
+  'DAILY_LIMIT_EXCEEDED',
+  'ACCOUNT_FROZEN',
+  'ACCOUNT_CLOSED',
+] as const satisfies readonly ErrorCode[];
+
 /** Sent with every 503 SERVICE_BUSY. */
 const RETRY_AFTER_HEADER = {
   'Retry-After': {

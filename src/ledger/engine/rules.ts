@@ -571,6 +571,14 @@ function changed(
   return { ok: true, accounts: [after], needsPaymentId: false, finish: () => effects };
 }
 
+/** The account an own change (limits, status) acts on: it must exist and not be closed (409). */
+function changeable(lookup: AccountLookup, accountId: string): Refused | AccountState {
+  const account = lookup(accountId);
+  if (!account) return refuse(new AccountNotFoundException(accountId));
+  if (account.status === 'CLOSED') return refuse(accountClosed(accountId, 409));
+  return account;
+}
+
 /**
  * New limits. The overdraft limit may not go below what the account already uses of it, held
  * amounts included (LIMIT_BELOW_USAGE: `availableBalance` would be negative). A daily limit
@@ -581,9 +589,8 @@ function decideUpdateAccount(
   lookup: AccountLookup,
   context: RuleContext,
 ): Decision<AccountState> {
-  const account = lookup(command.accountId);
-  if (!account) return refuse(new AccountNotFoundException(command.accountId));
-  if (account.status === 'CLOSED') return refuse(accountClosed(account.accountId, 409));
+  const account = changeable(lookup, command.accountId);
+  if ('ok' in account) return account;
   const next: AccountState = {
     ...account,
     overdraftLimit: command.overdraftLimit ?? account.overdraftLimit,
@@ -611,9 +618,8 @@ function decideChangeStatus(
   lookup: AccountLookup,
   context: RuleContext,
 ): Decision<AccountState> {
-  const account = lookup(command.accountId);
-  if (!account) return refuse(new AccountNotFoundException(command.accountId));
-  if (account.status === 'CLOSED') return refuse(accountClosed(account.accountId, 409));
+  const account = changeable(lookup, command.accountId);
+  if ('ok' in account) return account;
   if (command.action !== 'close') {
     const status = command.action === 'freeze' ? 'FROZEN' : 'ACTIVE';
     return changed(account, { ...account, status }, command.resource, context);
