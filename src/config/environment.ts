@@ -148,6 +148,16 @@ export class Environment {
   @Max(3_600_000)
   AUDIT_STATEMENT_TIMEOUT_MS = 300_000;
 
+  /**
+   * A statement export fails (its connection goes back to the pool) when its client has read
+   * nothing for this long.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  STATEMENT_STALL_TIMEOUT_MS = 60_000;
+
   /** Accounts per audit chunk (one statement each, keyset over account_id). */
   @Transform(toInt)
   @IsInt()

@@ -1,6 +1,5 @@
-import { stringify } from 'csv-stringify/sync';
 import Negotiator from 'negotiator';
-import type { CsvEntryRow, JsonEntryRow, RangeTotals } from './statements.repository';
+import type { RangeTotals } from './statements.repository';
 
 export const STATEMENT_FORMATS = ['json', 'csv', 'ndjson'] as const;
 export type StatementFormat = (typeof STATEMENT_FORMATS)[number];
@@ -53,22 +52,7 @@ export interface StatementHeader {
   closingBalance: string;
 }
 
-/**
- * RFC 4180 quoting (quotes doubled; a field with a comma, quote or line break quoted) and the
- * formula guard (`escape_formulas`: a text field starting with =, +, -, @, tab or CR gets a
- * leading `'`, so a spreadsheet shows it as text instead of running it), by csv-stringify.
- * `eof: false`: one field, no record delimiter after it.
- */
-const CSV_FIELD_OPTIONS = { escape_formulas: true, eof: false } as const;
 const CSV_EOL = '\r\n';
-/** What csv-stringify writes unchanged: no quoting and no guard needed. */
-const PLAIN_CSV_FIELD = /^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/;
-
-/** One free-text CSV field (the paymentId): the common plain case skips the writer. */
-export function csvField(value: string | null): string {
-  if (value === null || value === '') return '';
-  return PLAIN_CSV_FIELD.test(value) ? value : stringify([[value]], CSV_FIELD_OPTIONS);
-}
 
 /** The JSON body's fields but `entries` (the first ndjson line; all of the JSON body's head). */
 function headFields(header: StatementHeader): string {
@@ -86,22 +70,26 @@ function totalsFields(totals: RangeTotals): string {
   );
 }
 
-/** Where a statement's entries come from: one async batch source per rendering. */
+/** Where a statement's entries and totals come from (one snapshot). */
 export interface EntrySource {
-  json(): AsyncIterable<JsonEntryRow[]>;
-  csv(): AsyncIterable<CsvEntryRow[]>;
+  /**
+   * The entries as the format's bytes: json, the array's elements with their separators;
+   * ndjson, one line per entry; csv, one CRLF-ended row per entry.
+   */
+  entries(): Promise<AsyncIterable<Uint8Array>>;
+  /** Count and sums of the range. */
+  totals(): Promise<RangeTotals>;
 }
 
 /**
- * The response body, chunk by chunk: one chunk per batch of rows, so memory holds one batch
- * whatever the range. Entries arrive rendered by the database (see StatementsRepository);
- * balances and totals are written as the exact integers the database holds (sums kept as
- * BigInt), never through a float.
+ * The response body: the format's head, the entries as they stream from the database, and
+ * the format's tail. Balances and totals are written as the exact integers the database
+ * holds, never through a float.
  *
  * - json: the head fields first (both balances are index probes), then `entries`, then the
- *   totals, counted while the entries pass (JSON key order carries no meaning).
- * - ndjson: the first line needs the totals, so they come from `totals` (read beforehand in
- *   the same snapshot).
+ *   totals, read once the entries are written (JSON key order carries no meaning).
+ * - ndjson: the first line needs the totals, so they come first (`totals`, read beforehand in
+ *   the same snapshot, so that a failure there is still an error status).
  * - csv: the header row, then one row per entry.
  */
 export async function* renderStatement(
@@ -109,45 +97,19 @@ export async function* renderStatement(
   header: StatementHeader,
   source: EntrySource,
   totals?: RangeTotals,
-): AsyncGenerator<string> {
+): AsyncGenerator<string | Uint8Array> {
   if (format === 'csv') {
     yield CSV_COLUMNS.join(',') + CSV_EOL;
-    for await (const rows of source.csv()) {
-      let text = '';
-      for (const [columns, paymentId, reversed] of rows)
-        text += `${columns},${csvField(paymentId)},${reversed}${CSV_EOL}`;
-      yield text;
-    }
+    yield* await source.entries();
     return;
   }
   if (format === 'ndjson') {
     if (!totals) throw new Error('an ndjson statement needs its totals first');
     yield `{${headFields(header)},${totalsFields(totals)}}\n`;
-    for await (const rows of source.json()) {
-      let text = '';
-      for (const [entry] of rows) text += entry + '\n';
-      yield text;
-    }
+    yield* await source.entries();
     return;
   }
   yield `{${headFields(header)},"entries":[`;
-  let count = 0;
-  let credits = 0n;
-  let debits = 0n;
-  for await (const rows of source.json()) {
-    let text = '';
-    for (const [entry, amountText] of rows) {
-      const amount = BigInt(amountText);
-      if (amount > 0n) credits += amount;
-      else debits -= amount;
-      text += count++ === 0 ? entry : ',' + entry;
-    }
-    yield text;
-  }
-  const computed: RangeTotals = {
-    entryCount: String(count),
-    totalCredits: String(credits),
-    totalDebits: String(debits),
-  };
-  yield `],${totalsFields(computed)}}`;
+  yield* await source.entries();
+  yield `],${totalsFields(await source.totals())}}`;
 }

@@ -1,22 +1,12 @@
 import { Injectable } from '@nestjs/common';
+import { pipeline, type Readable } from 'node:stream';
 import type { Pool, PoolClient } from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
+import { CopyOutput } from './copy-output';
 
-/**
- * An entry as the JSON formats write it: its LedgerEntry object as JSON text, rendered by
- * PostgreSQL, and its amount (for the totals).
- */
-export type JsonEntryRow = [json: string, amount: string];
-
-/**
- * An entry as the CSV format writes it: every column up to counterpartyAccountId, rendered
- * and joined by PostgreSQL, then the paymentId (free text, quoted by the CSV writer).
- */
-export type CsvEntryRow = [
-  columns: string,
-  paymentId: string | null,
-  reversedTransactionId: string,
-];
+/** The formats a statement's entries are written in. */
+export type EntryFormat = 'json' | 'ndjson' | 'csv';
 
 export interface StatementAccount {
   accountId: string;
@@ -31,16 +21,17 @@ export interface RangeTotals {
 }
 
 /**
- * Rows fetched per round trip. Large enough that the round trips cost little next to the
- * rows, small enough that a batch (and its formatted text) stays far below a megabyte.
- */
-const BATCH_ROWS = 1000;
-
-/**
- * A client that stops reading must not hold a connection (and a snapshot) forever: the server
- * ends the session after this long without a FETCH, and the stream fails.
+ * A client that stops reading between two of the statement's queries must not hold a
+ * connection (and a snapshot) forever: the server ends the session after this long idle.
  */
 const IDLE_IN_TRANSACTION_MS = 60_000;
+
+/**
+ * The driver's read timeout of the COPY: the longest an export may take in all. The pool's
+ * own (statement timeout + 5 s) would cut any export that lasts longer; a client that stops
+ * reading is ended much sooner, by the stall timeout.
+ */
+const EXPORT_READ_TIMEOUT_MS = 6 * 3_600_000;
 
 /** pg_stat_activity.application_name of a connection while it serves a statement. */
 export const STATEMENT_APPLICATION_NAME = 'banking-ledger-api/statement';
@@ -48,8 +39,7 @@ export const STATEMENT_APPLICATION_NAME = 'banking-ledger-api/statement';
 /**
  * The entry's LedgerEntry as JSON text. Every text value goes through to_json() (quotes,
  * backslashes, control characters escaped); the rest are BIGINT and UUID values, whose text
- * is a valid JSON number or string body as it is. Rendering in PostgreSQL halves the service's CPU per entry (one text
- * column to parse instead of nine, no object per row), and the service is the bottleneck.
+ * is a valid JSON number or string body as it is. The text never holds a line break.
  */
 const JSON_ENTRY = `'{"entryId":"' || l.transaction_id || '","transactionId":"' || l.movement_id
   || '","accountId":' || to_json(l.account_id)::text || ',"type":' || to_json(l.operation)::text
@@ -61,14 +51,36 @@ const JSON_ENTRY = `'{"entryId":"' || l.transaction_id || '","transactionId":"' 
   || '}'`;
 
 /**
- * The CSV columns entryId … counterpartyAccountId, joined by commas. None of them can need
- * quoting or a formula guard: ids are digits and UUIDs, types are enum words, money and
- * times are integers (a leading minus is a number, which spreadsheets do not run), and
- * account ids match the CHECKed pattern `^[A-Za-z0-9][A-Za-z0-9_.-]*$`. The one free-text
- * column, payment_ref, is returned apart for the CSV writer.
+ * The CSV columns in the contract's order. The one free-text column, payment_ref, gets the
+ * formula guard: a value starting with `=`, `+`, `-`, `@`, tab or CR is prefixed with `'`, so
+ * that a spreadsheet shows it as text instead of running it. No other column can start so:
+ * ids are digits and UUIDs, types are enum words, money and times are integers (a leading
+ * minus is a number, which spreadsheets do not run), and account ids match the CHECKed
+ * pattern `^[A-Za-z0-9][A-Za-z0-9_.-]*$`.
  */
-const CSV_COLUMNS_UP_TO_COUNTERPARTY = `concat_ws(',', l.transaction_id, l.movement_id, l.timestamp,
-  l.operation, l.amount, l.balance_after, COALESCE(l.counterparty_account_id, ''))`;
+const CSV_ENTRY_COLUMNS = `l.transaction_id, l.movement_id, l.timestamp, l.operation, l.amount,
+  l.balance_after, l.counterparty_account_id,
+  CASE WHEN l.payment_ref ~ '^[-=+@\\t\\r]' THEN '''' || l.payment_ref ELSE l.payment_ref END,
+  l.reversed_transaction_id`;
+
+/**
+ * JSON text never holds these two bytes (to_json escapes every control character), so COPY's
+ * CSV mode with them as delimiter and quote writes each JSON line exactly as rendered: no
+ * quoting, no escaping.
+ */
+const VERBATIM_LINES = `FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02'`;
+
+/**
+ * What COPY selects per format, and how it writes it. csv is PostgreSQL's own CSV writer:
+ * RFC 4180 quoting (a field with a comma, a quote or a line break is quoted, quotes doubled),
+ * NULL as an empty field. json lines start with the comma that separates array elements;
+ * CopyOutput drops the first one.
+ */
+const COPY_OF: Record<EntryFormat, { select: string; options: string }> = {
+  json: { select: `',' || ${JSON_ENTRY}`, options: VERBATIM_LINES },
+  ndjson: { select: JSON_ENTRY, options: VERBATIM_LINES },
+  csv: { select: CSV_ENTRY_COLUMNS, options: 'FORMAT csv' },
+};
 
 /**
  * Owns the statement's SQL. Everything a statement shows is read inside one READ ONLY
@@ -77,7 +89,7 @@ const CSV_COLUMNS_UP_TO_COUNTERPARTY = `concat_ws(',', l.transaction_id, l.movem
  *
  * The connection is taken from the pool directly rather than through the TransactionRunner:
  * the transaction outlives the request handler (it ends when the last row has been streamed,
- * or when the client goes away) and uses a server-side cursor, which a unit of work does not.
+ * or when the client goes away) and streams a COPY, which a unit of work does not.
  */
 @Injectable()
 export class StatementsRepository {
@@ -106,10 +118,14 @@ export class StatementsRepository {
 export class StatementSnapshot {
   private closing?: Promise<void>;
   private broken?: unknown;
+  /** The COPY of the entries, once started; `copyDone` when it has written its last row. */
+  private copy?: Readable;
+  private copyDone = false;
   private failureListener?: (error: Error) => void;
   private readonly onError = (error: unknown) => {
     // A session ended by the server while no query runs (idle-in-transaction timeout, a
     // terminated backend) is reported here; without a listener it would crash the process.
+    // So is a failed COPY of the entries.
     this.broken = error;
     this.failureListener?.(toError(error));
   };
@@ -119,8 +135,9 @@ export class StatementSnapshot {
   }
 
   /**
-   * Called when the connection fails while no query runs, e.g. PostgreSQL ended the session
-   * of a client that stopped reading: the statement must fail then, not wait for the client.
+   * Called when the connection fails while no query runs (PostgreSQL ended the session), or
+   * the COPY of the entries fails (e.g. its client read nothing for the stall timeout): the
+   * statement must fail then, not wait for the client.
    */
   onFailure(listener: (error: Error) => void): void {
     this.failureListener = listener;
@@ -163,56 +180,57 @@ export class StatementSnapshot {
     return { entryCount: row.n, totalCredits: row.credits, totalDebits: row.debits };
   }
 
-  /** The entries of the range in history order, as JSON text (see `entries`). */
-  jsonEntries(accountId: string, from: number, to: number): AsyncGenerator<JsonEntryRow[]> {
-    return this.entries<JsonEntryRow>(`${JSON_ENTRY}, l.amount::text`, accountId, from, to);
-  }
-
   /**
-   * The entries of the range in history order, as CSV text but paymentId, and the
-   * reversedTransactionId (a UUID or empty: never needs quoting).
+   * The entries with from ≤ timestamp < to in history order, as the bytes of `format`, from
+   * one `COPY … TO STDOUT`: PostgreSQL renders the rows and the service passes its bytes on
+   * (no object per entry, so memory stays flat however long the range). Backpressure reaches
+   * the server: when the consumer stops reading, the copy stream stops reading the socket and
+   * PostgreSQL waits in `ClientWrite`. The stream fails when nothing moves for
+   * `stallTimeoutMs` (a client that stopped reading), which closes the snapshot.
    */
-  csvEntries(accountId: string, from: number, to: number): AsyncGenerator<CsvEntryRow[]> {
-    return this.entries<CsvEntryRow>(
-      `${CSV_COLUMNS_UP_TO_COUNTERPARTY}, l.payment_ref, COALESCE(l.reversed_transaction_id::text, '')`,
-      accountId,
-      from,
-      to,
-    );
-  }
-
-  /**
-   * The entries with from ≤ timestamp < to in history order, batch by batch from a
-   * server-side cursor: only one batch is in memory, and the next is fetched only when the
-   * consumer asks for it (backpressure reaches PostgreSQL).
-   *
-   * A SQL cursor (DECLARE, then one FETCH per batch) rather than pg-cursor's protocol-level
-   * portal: each FETCH is a statement of its own, so statement_timeout and the driver's
-   * query_timeout bound every batch, not the whole export. A portal is one statement until
-   * its Sync, which the 15 s statement_timeout cancels mid-export, and pg's query_timeout
-   * timer is never cleared for a pg-cursor (it errors every cursor after 20 s).
-   */
-  private async *entries<Row extends unknown[]>(
-    columns: string,
+  async copyEntries(
+    format: EntryFormat,
     accountId: string,
     from: number,
     to: number,
-  ): AsyncGenerator<Row[]> {
-    await this.client.query(
-      `DECLARE statement_entries NO SCROLL CURSOR FOR
-         SELECT ${columns} FROM ledger_transactions l
-          WHERE l.account_id = $1 AND l.timestamp >= $2 AND l.timestamp < $3
-          ORDER BY l.timestamp, l.transaction_id`,
-      [accountId, from, to],
-    );
-    for (;;) {
-      const { rows } = await this.client.query<Row>({
-        text: `FETCH ${BATCH_ROWS} FROM statement_entries`,
-        rowMode: 'array',
-      });
-      if (rows.length > 0) yield rows;
-      if (rows.length < BATCH_ROWS) return;
+    stallTimeoutMs: number,
+  ): Promise<Readable> {
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) {
+      throw new Error(`a statement range must be integers, not ${from}..${to}`);
     }
+    const { select, options } = COPY_OF[format];
+    // One statement for the whole export: the session's statement_timeout would cancel it.
+    await this.client.query('SET LOCAL statement_timeout = 0');
+    // COPY takes no parameters: the account id goes in as a quoted literal.
+    const copy = copyTo(
+      `COPY (SELECT ${select} FROM ledger_transactions l
+              WHERE l.account_id = ${this.client.escapeLiteral(accountId)}
+                AND l.timestamp >= ${from} AND l.timestamp < ${to}
+              ORDER BY l.timestamp, l.transaction_id)
+         TO STDOUT WITH (${options})`,
+    );
+    // node-postgres reads a submittable's own query_timeout, and clears its timer only
+    // through its callback, which a copy stream never calls: `close` does.
+    this.copy = Object.assign(copy, { query_timeout: EXPORT_READ_TIMEOUT_MS });
+    this.client.query(copy);
+    copy.once('end', () => {
+      this.copyDone = true;
+      this.endCopy();
+    });
+    const output = new CopyOutput({
+      crlf: format === 'csv',
+      dropFirstByte: format === 'json',
+      stallTimeoutMs,
+    });
+    // A failure here (the stall timeout, a broken COPY) must reach the body even while the
+    // body waits for its client to read, i.e. while nothing asks this stream for more.
+    return pipeline(copy, output, (error) => {
+      if (error) this.onError(error);
+    });
+  }
+
+  private endCopy(): void {
+    (this.copy as { callback?: () => void } | undefined)?.callback?.();
   }
 
   /**
@@ -225,11 +243,15 @@ export class StatementSnapshot {
   }
 
   private async finish(error?: unknown): Promise<void> {
-    let failure = error ?? this.broken;
+    this.endCopy();
+    // A COPY cut short leaves the session mid-protocol: the connection cannot be reused.
+    const cutShort =
+      this.copy && !this.copyDone ? new Error('the statement ended before its COPY') : undefined;
+    let failure: unknown = error ?? this.broken ?? cutShort;
     if (failure === undefined) {
       try {
-        // Read only: COMMIT and ROLLBACK are the same; ROLLBACK also closes the cursor and
-        // clears an aborted transaction.
+        // Read only: COMMIT and ROLLBACK are the same; ROLLBACK also clears an aborted
+        // transaction.
         await this.client.query('ROLLBACK');
       } catch (closeError) {
         failure = closeError;

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock/clock';
+import { AppConfig } from '../config/app-config';
 import {
   AccountNotFoundException,
   DomainException,
@@ -30,12 +31,14 @@ export class StatementsService {
   constructor(
     private readonly repository: StatementsRepository,
     private readonly clock: Clock,
+    private readonly config: AppConfig,
   ) {}
 
   /**
    * Checks the request and reads the statement's head (account, both balances, and for
    * ndjson the totals) in a fresh read-only snapshot, then returns the body as a stream that
-   * reads the entries from that same snapshot as fast as the client takes them. The
+   * copies the entries from that same snapshot as fast as the client takes them (and fails
+   * when the client reads nothing for STATEMENT_STALL_TIMEOUT_MS). The
    * snapshot's connection goes back to the pool when the stream ends, fails or is destroyed
    * (the client went away); errors found before the stream exists are thrown as usual.
    */
@@ -65,13 +68,14 @@ export class StatementsService {
         closingBalance: await snapshot.balanceBefore(accountId, to),
       };
       const totals = format === 'ndjson' ? await snapshot.totals(accountId, from, to) : undefined;
+      const stallTimeoutMs = this.config.get('STATEMENT_STALL_TIMEOUT_MS');
       const stream = Readable.from(
         renderStatement(
           format,
           header,
           {
-            json: () => snapshot.jsonEntries(accountId, from, to),
-            csv: () => snapshot.csvEntries(accountId, from, to),
+            entries: () => snapshot.copyEntries(format, accountId, from, to, stallTimeoutMs),
+            totals: () => snapshot.totals(accountId, from, to),
           },
           totals,
         ),

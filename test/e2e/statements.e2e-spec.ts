@@ -367,6 +367,7 @@ describe('GET /accounts/{accountId}/statement', () => {
         '-3+4',
         '@SUM(A1:A2)',
         'line\nbreak; "quoted"',
+        '\ttab',
         'plain',
       ];
       for (const [i, ref] of refs.entries()) {
@@ -389,7 +390,8 @@ describe('GET /accounts/{accountId}/statement', () => {
         `30,,'-3+4,`,
         `40,,'@SUM(A1:A2),`,
         `50,,"line\nbreak; ""quoted""",`,
-        `60,,plain,`,
+        `60,,'\ttab,`,
+        `70,,plain,`,
       ]);
       // JSON and ndjson carry the value as it is
       const json = await http().get(`/accounts/${accountId}/statement`).expect(200);
@@ -585,19 +587,19 @@ describe('GET /accounts/{accountId}/statement', () => {
       const first = await new Promise<Buffer>((resolve) => response.once('data', resolve));
       response.pause();
       expect(first.toString('utf8')).toMatch(new RegExp(`^\\{"accountId":"${accountId}"`));
-      // Backpressure: the client reads nothing more, so the server stops fetching mid-range
-      // and keeps its snapshot open on one connection.
+      // Backpressure: the client reads nothing more, so the service stops reading the COPY
+      // and PostgreSQL waits to write, mid-range, on one connection.
       await waitFor(
         async () =>
           (
             await t.sql(
               `SELECT 1 FROM pg_stat_activity
                 WHERE datname = current_database() AND application_name = $1
-                  AND state = 'idle in transaction'`,
+                  AND state = 'active' AND wait_event = 'ClientWrite'`,
               [STATEMENT_APPLICATION_NAME],
             )
           ).length === 1,
-        { what: 'a statement transaction held open by the paused client' },
+        { what: 'a statement COPY held back by the paused client' },
       );
       expect(response.complete).toBe(false);
 
@@ -614,53 +616,64 @@ describe('GET /accounts/{accountId}/statement', () => {
       expect((again.body as Statement).entryCount).toBe(2);
     });
 
-    it('ends the response and frees the pool slot when PostgreSQL ends the session mid-stream', async () => {
-      // What the 60 s idle_in_transaction_session_timeout does to a client that stopped
-      // reading, done at once with pg_terminate_backend.
-      const server = t.app.getHttpServer();
-      if (!server.listening) {
+    it('ends the response and frees the pool slot when the client reads nothing for STATEMENT_STALL_TIMEOUT_MS', async () => {
+      const STALL_MS = 1_000;
+      const stalling = await createTestApp({
+        clock,
+        database: t.database,
+        env: { STATEMENT_STALL_TIMEOUT_MS: String(STALL_MS) },
+      });
+      try {
+        const server = stalling.app.getHttpServer();
         await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+        const { port } = server.address() as AddressInfo;
+        const response = await new Promise<IncomingMessage>((resolve, reject) => {
+          get(`http://127.0.0.1:${port}/accounts/${accountId}/statement?format=csv`, resolve).on(
+            'error',
+            reject,
+          );
+        });
+        let closed = false;
+        response.on('error', () => undefined).once('close', () => (closed = true));
+        await new Promise((resolve) => response.once('data', resolve));
+        response.pause();
+        const pausedAt = Date.now();
+        await waitFor(async () => (await statementSessions()) === 1, {
+          what: 'the statement session',
+        });
+        // The client reads nothing, yet the service ends the response once the stall timeout
+        // has passed (not before): it closes the connection on its side, and the client,
+        // reading on, finds a truncated body (no final chunk), not a complete-looking one.
+        const openConnections = () =>
+          new Promise<number>((resolve, reject) =>
+            server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+          );
+        await waitFor(async () => (await openConnections()) === 0, {
+          timeoutMs: 10_000,
+          what: 'the service to close the connection',
+        });
+        expect(Date.now() - pausedAt).toBeGreaterThanOrEqual(STALL_MS);
+        response.resume();
+        await waitFor(() => Promise.resolve(closed), {
+          timeoutMs: 10_000,
+          what: 'the client to see the response end',
+        });
+        expect(response.complete).toBe(false);
+        // The COPY's session is gone and the stalled app's pool has every connection back.
+        const stalledPool = (stalling.app.get(DataSource).driver as unknown as { master: Pool })
+          .master;
+        await waitFor(
+          async () =>
+            (await statementSessions()) === 0 &&
+            stalledPool.totalCount - stalledPool.idleCount === 0,
+          { timeoutMs: 10_000, what: 'the pool slot to be freed' },
+        );
+        await request(server)
+          .get(`/accounts/${accountId}/statement?from=${T0 + 1}&to=${T0 + 2}`)
+          .expect(200);
+      } finally {
+        await stalling.close();
       }
-      const { port } = server.address() as AddressInfo;
-      const response = await new Promise<IncomingMessage>((resolve, reject) => {
-        get(`http://127.0.0.1:${port}/accounts/${accountId}/statement?format=csv`, resolve).on(
-          'error',
-          reject,
-        );
-      });
-      let closed = false;
-      response.on('error', () => undefined).once('close', () => (closed = true));
-      await new Promise((resolve) => response.once('data', resolve));
-      response.pause();
-      await waitFor(async () => (await statementSessions()) === 1, {
-        what: 'the statement session',
-      });
-      await t.sql(
-        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-          WHERE datname = current_database() AND application_name = $1`,
-        [STATEMENT_APPLICATION_NAME],
-      );
-      // The client reads nothing, yet the service ends the response: it closes the connection
-      // on its side at once, and the client, reading on, finds a truncated body (no final
-      // chunk), not a complete-looking one. The broken connection's slot goes back to the pool.
-      const openConnections = () =>
-        new Promise<number>((resolve, reject) =>
-          server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
-        );
-      await waitFor(async () => (await openConnections()) === 0, {
-        timeoutMs: 10_000,
-        what: 'the service to close the connection',
-      });
-      response.resume();
-      await waitFor(() => Promise.resolve(closed), {
-        timeoutMs: 10_000,
-        what: 'the client to see the response end',
-      });
-      expect(response.complete).toBe(false);
-      await waitFor(allReleased, { timeoutMs: 10_000, what: 'the pool slot to be freed' });
-      await http()
-        .get(`/accounts/${accountId}/statement?from=${T0 + 1}&to=${T0 + 2}`)
-        .expect(200);
     });
 
     it('releases the connection after a 404 or 400 too', async () => {
