@@ -2,7 +2,7 @@ import request from 'supertest';
 import { drain } from '../support/cashback-worker';
 import { balanceOf, createAccount, pay } from '../support/factories';
 import { expectLedgerConsistent } from '../support/ledger-invariants';
-import { createTestApp, ManualClock, TestApp } from '../support/test-app';
+import { createTestApp, ManualClock, TestApp, useLedgerTestApp } from '../support/test-app';
 
 const PROBLEM = /application\/problem\+json/;
 
@@ -29,17 +29,10 @@ interface Entry {
  * invariants and GET /audit, which also checks each payment's cashback against its entries.
  */
 describe('refunds', () => {
-  let t: TestApp;
   const clock = new ManualClock(1_763_700_000_000);
-  beforeAll(async () => {
-    t = await createTestApp({ clock, env: { CASHBACK_WORKER_INTERVAL_MS: '3600000' } });
-  });
-  afterEach(async () => {
-    await expectLedgerConsistent(t);
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const app = useLedgerTestApp(clock);
+  let t: TestApp;
+  beforeAll(() => (t = app()));
   const http = () => request(t.app.getHttpServer());
   const refund = (paymentId: string, body?: object, key?: string) => {
     const req = http().post(`/payments/${paymentId}/refunds`);
@@ -361,17 +354,10 @@ describe('refunds', () => {
 
 /** POST /transactions/{transactionId}/reversals. */
 describe('reversals', () => {
-  let t: TestApp;
   const clock = new ManualClock(1_763_900_000_000);
-  beforeAll(async () => {
-    t = await createTestApp({ clock, env: { CASHBACK_WORKER_INTERVAL_MS: '3600000' } });
-  });
-  afterEach(async () => {
-    await expectLedgerConsistent(t);
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const app = useLedgerTestApp(clock);
+  let t: TestApp;
+  beforeAll(() => (t = app()));
   const http = () => request(t.app.getHttpServer());
   const reverse = (transactionId: string, body?: object, key?: string) => {
     const req = http().post(`/transactions/${transactionId}/reversals`);
