@@ -23,6 +23,16 @@ interface Entry {
 }
 
 /**
+ * A POST under an Idempotency-Key when one is given; an undefined body sends no body at all,
+ * a request distinct from one with `{}`.
+ */
+function post(t: TestApp, path: string, body?: object, key?: string) {
+  const req = request(t.app.getHttpServer()).post(path);
+  if (key) void req.set('Idempotency-Key', key);
+  return body === undefined ? req : req.send(body);
+}
+
+/**
  * POST /payments/{paymentId}/refunds, with the default rule (2 %, due 24 h later) and a
  * hand-moved clock; the background worker is slowed to once an hour, so a test settles
  * cashbacks itself (drain) or by touching the account. Every test ends with the ledger
@@ -34,11 +44,8 @@ describe('refunds', () => {
   let t: TestApp;
   beforeAll(() => (t = app()));
   const http = () => request(t.app.getHttpServer());
-  const refund = (paymentId: string, body?: object, key?: string) => {
-    const req = http().post(`/payments/${paymentId}/refunds`);
-    if (key) void req.set('Idempotency-Key', key);
-    return body === undefined ? req : req.send(body);
-  };
+  const refund = (paymentId: string, body?: object, key?: string) =>
+    post(t, `/payments/${paymentId}/refunds`, body, key);
   const entriesOf = async (id: string): Promise<Entry[]> =>
     (await http().get(`/accounts/${id}/transactions`).query({ limit: 500 }).expect(200)).body
       .data as Entry[];
@@ -359,11 +366,8 @@ describe('reversals', () => {
   let t: TestApp;
   beforeAll(() => (t = app()));
   const http = () => request(t.app.getHttpServer());
-  const reverse = (transactionId: string, body?: object, key?: string) => {
-    const req = http().post(`/transactions/${transactionId}/reversals`);
-    if (key) void req.set('Idempotency-Key', key);
-    return body === undefined ? req : req.send(body);
-  };
+  const reverse = (transactionId: string, body?: object, key?: string) =>
+    post(t, `/transactions/${transactionId}/reversals`, body, key);
   const transaction = async (id: string) =>
     (await http().get(`/transactions/${id}`).expect(200)).body as {
       type: string;
