@@ -1,4 +1,5 @@
 import request from 'supertest';
+import type { LedgerEntryDto as Entry } from '../../src/ledger/dto/ledger-entry.dto';
 import { drain } from '../support/cashback-worker';
 import { balanceOf, createAccount, pay } from '../support/factories';
 import { expectLedgerConsistent } from '../support/ledger-invariants';
@@ -8,19 +9,6 @@ const PROBLEM = /application\/problem\+json/;
 
 // Generous: parallel requests on a shared, slow machine.
 jest.setTimeout(120_000);
-
-interface Entry {
-  entryId: string;
-  transactionId: string;
-  accountId: string;
-  type: string;
-  amount: number;
-  balanceAfter: number;
-  timestamp: number;
-  counterpartyAccountId: string | null;
-  paymentId: string | null;
-  reversedTransactionId: string | null;
-}
 
 /**
  * A POST under an Idempotency-Key when one is given; an undefined body sends no body at all,
