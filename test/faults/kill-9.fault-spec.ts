@@ -14,14 +14,14 @@ describe('kill -9 under load', () => {
   const database = 'faults_kill9';
   const accounts = Array.from({ length: 8 }, (_, i) => `k9-${i}`);
   const initial = 1_000_000;
+  // The pool is larger than the load's concurrency: a 503 for a pool wait past its timeout on
+  // a busy machine would be overload, not the fault under test.
+  const env = { DB_POOL_SIZE: '20' };
 
   useCluster((c) => (cluster = c));
 
   it('keeps every 201-acknowledged transfer, with both entries, after a restart', async () => {
     const url = await cluster.createDatabase(database);
-    // The pool is larger than the load's concurrency: a 503 for a pool wait past its timeout on
-    // a busy machine would be overload, not the fault under test.
-    const env = { DB_POOL_SIZE: '20' };
     const first = await startService(url, env);
     await openAccounts(first.baseUrl, accounts, initial);
 
@@ -101,7 +101,6 @@ describe('kill -9 under load', () => {
   it('keeps every acknowledged movement of batches in flight, and half-applies none', async () => {
     const mixed = 'faults_kill9_batches';
     const url = await cluster.createDatabase(mixed);
-    const env = { DB_POOL_SIZE: '20' };
     const first = await startService(url, env);
     await openAccounts(first.baseUrl, accounts, initial);
 
@@ -195,7 +194,6 @@ describe('kill -9 under load', () => {
   it('never leaves a hold both captured and released', async () => {
     const name = 'faults_kill9_holds';
     const url = await cluster.createDatabase(name);
-    const env = { DB_POOL_SIZE: '20' };
     const first = await startService(url, env);
     const holders = accounts.slice(0, 4);
     await openAccounts(first.baseUrl, holders, initial);
