@@ -6,7 +6,7 @@ import { DatabaseProbe, PROBE_TIMEOUT_MS } from '../../src/health/database-probe
 import { balanceOf, createAccount } from '../support/factories';
 import { freePort } from '../../scripts/lib/net';
 import { LogCapture } from '../support/log-capture';
-import { createTestApp, TestApp } from '../support/test-app';
+import { TestApp, useTestApp } from '../support/test-app';
 
 interface OpenApiOperation {
   responses?: Record<
@@ -77,26 +77,33 @@ function expectServiceBusy(outcome: Outcome): void {
   });
 }
 
-describe('a table lock held by another session (issue #15, items 1 and 3)', () => {
+/**
+ * One app for the enclosing describe with its warn lines captured (a busy database is logged
+ * as a warning) and the cashback worker out of the way; `env` sets the limits under test.
+ */
+function useAppLoggingWarnings(env: Record<string, string>): {
+  logs: LogCapture;
+  app: () => TestApp;
+} {
   const logs = new LogCapture();
-  let t: TestApp;
-
-  beforeAll(async () => {
-    // Two pooled connections, one of them for ledger batches: the deposits queue as commands
-    // (not as pool connections), their batches wait 2 s for the lock and meet lock_timeout
-    // (55P03), each of its requests answered 503.
-    t = await createTestApp({
-      logs: logs.stream,
-      env: {
-        DB_POOL_SIZE: '2',
-        LEDGER_BATCHES_IN_FLIGHT: '1',
-        DB_LOCK_TIMEOUT_MS: '2000',
-        LOG_LEVEL: 'warn',
-        CASHBACK_WORKER_INTERVAL_MS: '3600000',
-      },
-    });
+  const app = useTestApp({
+    logs: logs.stream,
+    env: { ...env, LOG_LEVEL: 'warn', CASHBACK_WORKER_INTERVAL_MS: '3600000' },
   });
-  afterAll(async () => t.close());
+  return { logs, app };
+}
+
+describe('a table lock held by another session (issue #15, items 1 and 3)', () => {
+  // Two pooled connections, one of them for ledger batches: the deposits queue as commands
+  // (not as pool connections), their batches wait 2 s for the lock and meet lock_timeout
+  // (55P03), each of its requests answered 503.
+  const { logs, app } = useAppLoggingWarnings({
+    DB_POOL_SIZE: '2',
+    LEDGER_BATCHES_IN_FLIGHT: '1',
+    DB_LOCK_TIMEOUT_MS: '2000',
+  });
+  let t: TestApp;
+  beforeAll(() => (t = app()));
 
   it('applies the configured timeouts to the pool connections', async () => {
     const rows: { name: string; setting: string }[] = await t.app.get(DataSource).query(
@@ -201,22 +208,13 @@ describe('a table lock held by another session (issue #15, items 1 and 3)', () =
 });
 
 describe('a statement timeout (57014)', () => {
-  const logs = new LogCapture();
-  let t: TestApp;
-
-  beforeAll(async () => {
-    // The lock wait outlasts the statement timeout: the server cancels the statement (57014).
-    t = await createTestApp({
-      logs: logs.stream,
-      env: {
-        DB_STATEMENT_TIMEOUT_MS: '1000',
-        DB_LOCK_TIMEOUT_MS: '10000',
-        LOG_LEVEL: 'warn',
-        CASHBACK_WORKER_INTERVAL_MS: '3600000',
-      },
-    });
+  // The lock wait outlasts the statement timeout: the server cancels the statement (57014).
+  const { logs, app } = useAppLoggingWarnings({
+    DB_STATEMENT_TIMEOUT_MS: '1000',
+    DB_LOCK_TIMEOUT_MS: '10000',
   });
-  afterAll(async () => t.close());
+  let t: TestApp;
+  beforeAll(() => (t = app()));
 
   it('is 503 SERVICE_BUSY with Retry-After, and the request changed nothing', async () => {
     const account = await createAccount(t, { initialDeposit: 500 });

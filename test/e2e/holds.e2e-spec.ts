@@ -1,26 +1,10 @@
 import request from 'supertest';
+import type { HoldDto as HoldBody } from '../../src/holds/dto/hold.dto';
 import { balanceOf, createAccount } from '../support/factories';
 import { worker } from '../support/cashback-worker';
 import { createTestApp, ManualClock, TestApp, useLedgerTestApp } from '../support/test-app';
 
 /** API.md v1.1, "Holds (two-phase movements)". */
-
-interface HoldBody {
-  holdId: string;
-  accountId: string;
-  targetAccountId: string | null;
-  amount: number;
-  status: string;
-  expiresAt: number;
-  createdAt: number;
-  capturedAmount: number;
-  capture: {
-    transactionId: string;
-    amount: number;
-    paymentId: string | null;
-    timestamp: number;
-  } | null;
-}
 
 describe('holds', () => {
   const clock = new ManualClock(Date.UTC(2026, 5, 1, 10));

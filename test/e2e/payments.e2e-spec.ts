@@ -8,8 +8,8 @@ import {
   PaymentBody,
   paymentNumber,
 } from '../support/factories';
-import { cashbackEntryCounts, expectLedgerConsistent } from '../support/ledger-invariants';
-import { createTestApp, ManualClock, TestApp } from '../support/test-app';
+import { cashbackEntryCounts } from '../support/ledger-invariants';
+import { ManualClock, TestApp, useLedgerTestApp } from '../support/test-app';
 
 const PROBLEM = /application\/problem\+json/;
 const DAY = 86_400_000;
@@ -23,17 +23,10 @@ jest.setTimeout(120_000);
  * test runs a worker batch itself.
  */
 describe('payments', () => {
-  let t: TestApp;
   const clock = new ManualClock(1_763_700_000_000);
-  beforeAll(async () => {
-    t = await createTestApp({ clock, env: { CASHBACK_WORKER_INTERVAL_MS: '3600000' } });
-  });
-  afterEach(async () => {
-    await expectLedgerConsistent(t);
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const app = useLedgerTestApp(clock);
+  let t: TestApp;
+  beforeAll(() => (t = app()));
   const http = () => request(t.app.getHttpServer());
 
   const entriesOf = async (id: string) =>

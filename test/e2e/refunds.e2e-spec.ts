@@ -1,25 +1,23 @@
 import request from 'supertest';
+import type { LedgerEntryDto as Entry } from '../../src/ledger/dto/ledger-entry.dto';
 import { drain } from '../support/cashback-worker';
 import { balanceOf, createAccount, pay } from '../support/factories';
 import { expectLedgerConsistent } from '../support/ledger-invariants';
-import { createTestApp, ManualClock, TestApp } from '../support/test-app';
+import { createTestApp, ManualClock, TestApp, useLedgerTestApp } from '../support/test-app';
 
 const PROBLEM = /application\/problem\+json/;
 
 // Generous: parallel requests on a shared, slow machine.
 jest.setTimeout(120_000);
 
-interface Entry {
-  entryId: string;
-  transactionId: string;
-  accountId: string;
-  type: string;
-  amount: number;
-  balanceAfter: number;
-  timestamp: number;
-  counterpartyAccountId: string | null;
-  paymentId: string | null;
-  reversedTransactionId: string | null;
+/**
+ * A POST under an Idempotency-Key when one is given; an undefined body sends no body at all,
+ * a request distinct from one with `{}`.
+ */
+function post(t: TestApp, path: string, body?: object, key?: string) {
+  const req = request(t.app.getHttpServer()).post(path);
+  if (key) void req.set('Idempotency-Key', key);
+  return body === undefined ? req : req.send(body);
 }
 
 /**
@@ -29,23 +27,13 @@ interface Entry {
  * invariants and GET /audit, which also checks each payment's cashback against its entries.
  */
 describe('refunds', () => {
-  let t: TestApp;
   const clock = new ManualClock(1_763_700_000_000);
-  beforeAll(async () => {
-    t = await createTestApp({ clock, env: { CASHBACK_WORKER_INTERVAL_MS: '3600000' } });
-  });
-  afterEach(async () => {
-    await expectLedgerConsistent(t);
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const app = useLedgerTestApp(clock);
+  let t: TestApp;
+  beforeAll(() => (t = app()));
   const http = () => request(t.app.getHttpServer());
-  const refund = (paymentId: string, body?: object, key?: string) => {
-    const req = http().post(`/payments/${paymentId}/refunds`);
-    if (key) void req.set('Idempotency-Key', key);
-    return body === undefined ? req : req.send(body);
-  };
+  const refund = (paymentId: string, body?: object, key?: string) =>
+    post(t, `/payments/${paymentId}/refunds`, body, key);
   const entriesOf = async (id: string): Promise<Entry[]> =>
     (await http().get(`/accounts/${id}/transactions`).query({ limit: 500 }).expect(200)).body
       .data as Entry[];
@@ -361,23 +349,13 @@ describe('refunds', () => {
 
 /** POST /transactions/{transactionId}/reversals. */
 describe('reversals', () => {
-  let t: TestApp;
   const clock = new ManualClock(1_763_900_000_000);
-  beforeAll(async () => {
-    t = await createTestApp({ clock, env: { CASHBACK_WORKER_INTERVAL_MS: '3600000' } });
-  });
-  afterEach(async () => {
-    await expectLedgerConsistent(t);
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const app = useLedgerTestApp(clock);
+  let t: TestApp;
+  beforeAll(() => (t = app()));
   const http = () => request(t.app.getHttpServer());
-  const reverse = (transactionId: string, body?: object, key?: string) => {
-    const req = http().post(`/transactions/${transactionId}/reversals`);
-    if (key) void req.set('Idempotency-Key', key);
-    return body === undefined ? req : req.send(body);
-  };
+  const reverse = (transactionId: string, body?: object, key?: string) =>
+    post(t, `/transactions/${transactionId}/reversals`, body, key);
   const transaction = async (id: string) =>
     (await http().get(`/transactions/${id}`).expect(200)).body as {
       type: string;

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { waitFor } from '../../scripts/lib/wait';
 import { Cluster, useCluster } from './support/cluster';
-import { call, describeReply, openAccounts } from './support/http';
-import { Load } from './support/load';
+import { call, openAccounts } from './support/http';
+import { killUnderLoad, Load } from './support/load';
 import { startService } from './support/service';
 import { pick, randomInt } from './support/util';
 
@@ -87,22 +87,14 @@ describe('events and webhooks through kill -9', () => {
         tag: null,
       }),
     });
-    await waitFor(
-      '100 acknowledged movements and a delivery in flight',
-      () =>
-        load.exchanges.filter((e) => e.reply.status === 201).length >= 100 && hits.length > 0
-          ? true
-          : undefined,
-      { timeoutMs: 90_000, intervalMs: 20 },
-    );
-    const inFlightAtKill = load.inFlight;
-    const exit = await first.kill();
-    load.stop();
-    await load.done;
+    const { exit, inFlightAtKill } = await killUnderLoad(first, load, {
+      what: '100 acknowledged movements and a delivery in flight',
+      until: () =>
+        load.exchanges.filter((e) => e.reply.status === 201).length >= 100 && hits.length > 0,
+    });
     expect(exit.signal).toBe('SIGKILL');
     expect(inFlightAtKill).toBeGreaterThan(0);
-    const unexpected = load.exchanges.filter((e) => e.reply.status !== 201 && e.reply.status !== 0);
-    expect(unexpected.map((e) => describeReply(e.reply))).toEqual([]);
+    expect(load.repliesOtherThan([201, 0])).toEqual([]);
 
     // Exactly one event per committed change, none for anything rolled back with the kill.
     const [check] = await cluster.query<{ movements: string; posted: string; orphans: string }>(

@@ -127,17 +127,13 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
 }
 
 /**
- * One app for a test file, on the given clock, with the cashback worker left to the tests
- * (they run it by hand) and the ledger's invariants checked after every test. Returns the app
- * once `beforeAll` has made it.
+ * One app for the enclosing `describe`: made in its `beforeAll`, closed in its `afterAll`.
+ * Returns the app once `beforeAll` has made it.
  */
-export function useLedgerTestApp(clock: Clock): () => TestApp {
+export function useTestApp(options: TestAppOptions = {}): () => TestApp {
   let t: TestApp | undefined;
   beforeAll(async () => {
-    t = await createTestApp({ clock, env: { CASHBACK_WORKER_INTERVAL_MS: '3600000' } });
-  });
-  afterEach(async () => {
-    if (t) await expectLedgerConsistent(t);
+    t = await createTestApp(options);
   });
   afterAll(async () => {
     await t?.close();
@@ -146,4 +142,17 @@ export function useLedgerTestApp(clock: Clock): () => TestApp {
     if (!t) throw new Error('the test app is made in beforeAll');
     return t;
   };
+}
+
+/**
+ * One app for a test file, on the given clock, with the cashback worker left to the tests
+ * (they run it by hand) and the ledger's invariants checked after every test. Returns the app
+ * once `beforeAll` has made it.
+ */
+export function useLedgerTestApp(clock: Clock): () => TestApp {
+  const app = useTestApp({ clock, env: { CASHBACK_WORKER_INTERVAL_MS: '3600000' } });
+  afterEach(async () => {
+    await expectLedgerConsistent(app());
+  });
+  return app;
 }

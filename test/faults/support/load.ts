@@ -1,4 +1,6 @@
-import { call, CallOptions, Reply } from './http';
+import { waitFor } from '../../../scripts/lib/wait';
+import { call, CallOptions, describeReply, Reply } from './http';
+import type { Service } from './service';
 import { pick, randomInt } from './util';
 
 export interface PlannedRequest<T> {
@@ -49,6 +51,13 @@ export class Load<T> {
     return this.exchanges.length;
   }
 
+  /** The replies whose status is none of `statuses` (0: no response), described for a failure message. */
+  repliesOtherThan(statuses: readonly number[]): string[] {
+    return this.exchanges
+      .filter((e) => !statuses.includes(e.reply.status))
+      .map((e) => describeReply(e.reply));
+  }
+
   private async worker(): Promise<void> {
     while (!this.stopped && this.issued < this.options.maxRequests) {
       const request = this.options.next(this.issued++);
@@ -61,6 +70,29 @@ export class Load<T> {
       this.exchanges.push({ request, reply });
     }
   }
+}
+
+/**
+ * kill -9 under load: once `until` holds (polled, for up to 90 s), SIGKILLs `service` while
+ * `load` still runs against it, then stops the load and waits for the replies of the requests
+ * that were in flight (status 0 for those the dead service never answered). `inFlightAtKill`
+ * is read right before the kill.
+ */
+export async function killUnderLoad<T>(
+  service: Service,
+  load: Load<T>,
+  wait: { what: string; until: () => boolean | Promise<boolean>; intervalMs?: number },
+): Promise<{ exit: Awaited<ReturnType<Service['kill']>>; inFlightAtKill: number }> {
+  await waitFor(wait.until, {
+    what: wait.what,
+    timeoutMs: 90_000,
+    intervalMs: wait.intervalMs ?? 20,
+  });
+  const inFlightAtKill = load.inFlight;
+  const exit = await service.kill();
+  load.stop();
+  await load.done;
+  return { exit, inFlightAtKill };
 }
 
 export interface TransferBody {
