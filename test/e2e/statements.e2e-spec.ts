@@ -137,6 +137,18 @@ describe('GET /accounts/{accountId}/statement', () => {
   describe('formats', () => {
     let ids: Awaited<ReturnType<typeof history>>;
     let entries: Entry[];
+    /** alice's statement but its entries: the same in every format. */
+    const aliceSummary = (): Summary => ({
+      accountId: ids.alice,
+      currency: 'USD',
+      from: T0,
+      to: T0 + 40,
+      openingBalance: 0,
+      closingBalance: 550,
+      totalCredits: 1050,
+      totalDebits: 500,
+      entryCount: 4,
+    });
     beforeAll(async () => {
       ids = await history();
       const res = await http().get(`/accounts/${ids.alice}/statement`).expect(200);
@@ -150,15 +162,7 @@ describe('GET /accounts/{accountId}/statement', () => {
       expect(res.headers['content-disposition']).toBeUndefined();
       const body = res.body as Statement;
       expect(body).toEqual({
-        accountId: ids.alice,
-        currency: 'USD',
-        from: T0,
-        to: T0 + 40,
-        openingBalance: 0,
-        closingBalance: 550,
-        totalCredits: 1050,
-        totalDebits: 500,
-        entryCount: 4,
+        ...aliceSummary(),
         entries: [
           { type: 'DEPOSIT', amount: 1000, balanceAfter: 1000, timestamp: T0 },
           { type: 'WITHDRAWAL', amount: -300, balanceAfter: 700, timestamp: T0 + 10 },
@@ -216,17 +220,7 @@ describe('GET /accounts/{accountId}/statement', () => {
       const res = await statement(`/accounts/${ids.alice}/statement?format=ndjson`).expect(200);
       expect(res.headers['content-type']).toBe('application/x-ndjson; charset=utf-8');
       const { summary, entries: lines } = parseNdjson(res.body as string);
-      expect(summary).toEqual({
-        accountId: ids.alice,
-        currency: 'USD',
-        from: T0,
-        to: T0 + 40,
-        openingBalance: 0,
-        closingBalance: 550,
-        totalCredits: 1050,
-        totalDebits: 500,
-        entryCount: 4,
-      });
+      expect(summary).toEqual(aliceSummary());
       expect(lines).toEqual(entries);
     });
 
