@@ -1,5 +1,6 @@
 import type { HoldState, LedgerCommand } from './commands';
-import { DAY_MS, decide, expireHolds, holdIdOf, releaseHold, utcDay } from './rules';
+import { holdResource } from './hold-resource';
+import { accountsOf, DAY_MS, decide, expireHolds, holdIdOf, releaseHold, utcDay } from './rules';
 import { account, context, effects, lookupOf, refusal, T } from './rules.fixtures';
 
 /** The hold rules of API.md v1.1, as pure functions. */
@@ -30,6 +31,8 @@ function held(overrides: Partial<HoldState> = {}): HoldState {
   };
 }
 
+const voidHold: LedgerCommand = { kind: 'voidHold', holdId: 'hold_1', accountIds: ['a'] };
+
 const credit = { amount: 6, delayMs: 500, entryType: 'CASHBACK' as const };
 const capture = (amount: number, payment = true): LedgerCommand => ({
   kind: 'captureHold',
@@ -59,6 +62,32 @@ describe('hold rules (pure)', () => {
       debitDay: utcDay(T),
       debitUsed: 300,
       nextHoldExpiresAt: T + 1000,
+    });
+  });
+
+  it('authorizing writes the new hold, shows it to the rest of the batch and reports hold.created', () => {
+    const d = decide(
+      authorize(300, 'b'),
+      lookupOf(account('a', { balance: 1000 }), account('b')),
+      context,
+    );
+    const created = held({ holdId: holdIdOf('m-1'), targetAccountId: 'b' });
+    expect(d.ok && d.holds).toEqual([created]);
+    expect(d.ok && d.needsPaymentId).toBe(false);
+    expect(effects(d)).toEqual({
+      lines: [],
+      credits: [],
+      records: [],
+      holds: [created],
+      result: created,
+      events: [
+        {
+          type: 'hold.created',
+          accountIds: ['a', 'b'],
+          occurredAt: T,
+          data: holdResource(created),
+        },
+      ],
     });
   });
 
@@ -139,6 +168,78 @@ describe('hold rules (pure)', () => {
     expect(refusal(closed)).toBe('ACCOUNT_CLOSED');
   });
 
+  it('a capture to a target reports hold.captured, with no payment', () => {
+    const lookup = lookupOf(account('a', { balance: 300, heldAmount: 300 }), account('b'));
+    const d = decide(capture(120, false), lookup, context, () => held({ targetAccountId: 'b' }));
+    expect(d.ok && d.needsPaymentId).toBe(false);
+    const done = held({
+      targetAccountId: 'b',
+      status: 'CAPTURED',
+      capturedAmount: 120,
+      captureMovementId: 'm-1',
+      captureTimestamp: T,
+      resolvedAt: T,
+    });
+    expect(d.ok && d.holds).toEqual([done]);
+    const e = effects(d);
+    expect(e.holds).toEqual([done]);
+    expect(e.credits).toEqual([]);
+    expect(e.records).toEqual([]);
+    expect(e.result).toEqual({
+      transactionId: 'm-1',
+      timestamp: T,
+      balance: 180,
+      hold: done,
+      paymentId: null,
+      payment: null,
+    });
+    expect(e.events).toEqual([
+      { type: 'hold.captured', accountIds: ['a', 'b'], occurredAt: T, data: holdResource(done) },
+    ]);
+  });
+
+  it('a payment capture reports payment.created, then hold.captured', () => {
+    const lookup = lookupOf(account('a', { balance: 1000, heldAmount: 300 }));
+    const e = effects(
+      decide(capture(200), lookup, context, () => held()),
+      'payment9',
+    );
+    expect(e.events?.map((event) => event.type)).toEqual(['payment.created', 'hold.captured']);
+    expect(e.result).toMatchObject({ paymentId: 'payment9', balance: 800 });
+  });
+
+  it('a payment hold cannot be captured without its payment (a programming error)', () => {
+    const lookup = lookupOf(account('a', { balance: 1000, heldAmount: 300 }));
+    const noPayment = { ...capture(200), payment: undefined };
+    expect(() => decide(noPayment, lookup, context, () => held())).toThrow(/needs its payment/);
+  });
+
+  it('voiding releases the whole amount, books nothing and reports hold.voided', () => {
+    const a = account('a', { balance: 1000, heldAmount: 300, debitDay: utcDay(T), debitUsed: 300 });
+    const d = decide(voidHold, lookupOf(a), context, () => held());
+    const voided = held({ status: 'VOIDED', resolvedAt: T });
+    expect(d.ok && d.accounts).toEqual([{ ...a, heldAmount: 0, debitUsed: 0 }]);
+    expect(d.ok && d.holds).toEqual([voided]);
+    expect(d.ok && d.needsPaymentId).toBe(false);
+    expect(effects(d)).toEqual({
+      lines: [],
+      credits: [],
+      records: [],
+      holds: [voided],
+      result: voided,
+      events: [
+        { type: 'hold.voided', accountIds: ['a'], occurredAt: T, data: holdResource(voided) },
+      ],
+    });
+  });
+
+  it('locks the hold account, and the target only when there is one', () => {
+    expect(accountsOf(authorize(1))).toEqual(['a']);
+    expect(accountsOf(authorize(1, 'b'))).toEqual(['a', 'b']);
+    expect(accountsOf(capture(1))).toEqual(['a', 'b']);
+    expect(accountsOf(voidHold)).toEqual(['a']);
+  });
+
   it('refuses what is not an active hold, and more than the hold', () => {
     const lookup = lookupOf(account('a', { balance: 1000, heldAmount: 300 }));
     expect(refusal(decide(capture(1), lookup, context, () => undefined))).toBe('HOLD_NOT_FOUND');
@@ -148,11 +249,7 @@ describe('hold rules (pure)', () => {
     for (const status of ['CAPTURED', 'VOIDED', 'EXPIRED'] as const) {
       const h = () => held({ status, resolvedAt: T });
       expect(refusal(decide(capture(1), lookup, context, h))).toBe('HOLD_NOT_ACTIVE');
-      expect(
-        refusal(
-          decide({ kind: 'voidHold', holdId: 'hold_1', accountIds: ['a'] }, lookup, context, h),
-        ),
-      ).toBe('HOLD_NOT_ACTIVE');
+      expect(refusal(decide(voidHold, lookup, context, h))).toBe('HOLD_NOT_ACTIVE');
     }
   });
 
