@@ -295,18 +295,40 @@ export function post(
   return { accounts: [...after.values()], lines };
 }
 
+/** What a command writes besides `result`: nothing but what `written` names. */
+function effectsOf<R>(result: R, written: Omit<Partial<Effects<R>>, 'result'> = {}): Effects<R> {
+  return { lines: [], credits: [], records: [], result, ...written };
+}
+
+/**
+ * A command that needs no payment id: what it writes is known at once. `state` is what later
+ * commands of the batch see besides its accounts.
+ */
+function acceptedNow<R>(
+  accounts: readonly AccountState[],
+  effects: Effects<R>,
+  state: Pick<Accepted<R>, 'opened' | 'holds' | 'refundables' | 'reversed'> = {},
+): Accepted<R> {
+  return { ok: true, accounts, ...state, needsPaymentId: false, finish: () => effects };
+}
+
+/** An event about one account, e.g. `account.created`. */
+function accountEvent(
+  type: string,
+  accountId: string,
+  occurredAt: number,
+  data: unknown,
+): EventDraft {
+  return { type, accountIds: [accountId], occurredAt, data };
+}
+
+/** A movement's acceptance: its lines, and a result read from the balances it leaves. */
 function accepted<R>(
   posted: Posted,
   result: (balanceOf: (accountId: string) => number) => R,
 ): Accepted<R> {
   const balanceOf = (id: string) => posted.accounts.find((a) => a.accountId === id)!.balance;
-  const effects: Effects<R> = {
-    lines: posted.lines,
-    credits: [],
-    records: [],
-    result: result(balanceOf),
-  };
-  return { ok: true, accounts: posted.accounts, needsPaymentId: false, finish: () => effects };
+  return acceptedNow(posted.accounts, effectsOf(result(balanceOf), { lines: posted.lines }));
 }
 
 function requireAccounts(lookup: AccountLookup, ids: readonly string[]): Refused | undefined {
@@ -348,27 +370,17 @@ function decideOpenAccount(
       : { accounts: [opened], lines: [] };
   if (!('lines' in posted)) return posted;
   const account = posted.accounts[0];
-  const effects: Effects<CommandResult<typeof command>> = {
-    lines: posted.lines,
-    credits: [],
-    records: [],
-    result: account,
-    events: [
-      {
-        type: 'account.created',
-        accountIds: [accountId],
-        occurredAt: context.timestamp,
-        data: command.resource(account),
-      },
-    ],
-  };
-  return {
-    ok: true,
-    accounts: posted.accounts,
-    opened,
-    needsPaymentId: false,
-    finish: () => effects,
-  };
+  const created = accountEvent(
+    'account.created',
+    accountId,
+    context.timestamp,
+    command.resource(account),
+  );
+  return acceptedNow(
+    posted.accounts,
+    effectsOf(account, { lines: posted.lines, events: [created] }),
+    { opened },
+  );
 }
 
 function decideSingle(
@@ -527,12 +539,7 @@ function paymentEffects(
     ],
     records: [payment.record(facts)],
     events: [
-      {
-        type: 'payment.created',
-        accountIds: [accountId],
-        occurredAt: context.timestamp,
-        data: payment.resource(facts),
-      },
+      accountEvent('payment.created', accountId, context.timestamp, payment.resource(facts)),
     ],
   };
 }
@@ -551,32 +558,24 @@ function changed(
     before.status === after.status &&
     before.overdraftLimit === after.overdraftLimit &&
     before.dailyDebitLimit === after.dailyDebitLimit;
-  const events: EventDraft[] = same
+  const events = same
     ? []
-    : [
-        {
-          type: 'account.updated',
-          accountIds: [after.accountId],
-          occurredAt: context.timestamp,
-          data: resource(after),
-        },
-      ];
-  const effects: Effects<AccountState> = {
-    lines: [],
-    credits: [],
-    records: [],
-    result: after,
-    events,
-  };
-  return { ok: true, accounts: [after], needsPaymentId: false, finish: () => effects };
+    : [accountEvent('account.updated', after.accountId, context.timestamp, resource(after))];
+  return acceptedNow([after], effectsOf(after, { events }));
 }
 
-/** The account an own change (limits, status) acts on: it must exist and not be closed (409). */
-function changeable(lookup: AccountLookup, accountId: string): Refused | AccountState {
-  const account = lookup(accountId);
-  if (!account) return refuse(new AccountNotFoundException(accountId));
-  if (account.status === 'CLOSED') return refuse(accountClosed(accountId, 409));
-  return account;
+/** An account's own change (limits, status) needs an existing account, not a closed one (409). */
+function decideOwnChange(
+  command: Extract<LedgerCommand, { kind: 'updateAccount' | 'changeStatus' }>,
+  lookup: AccountLookup,
+  context: RuleContext,
+): Decision<AccountState> {
+  const account = lookup(command.accountId);
+  if (!account) return refuse(new AccountNotFoundException(command.accountId));
+  if (account.status === 'CLOSED') return refuse(accountClosed(command.accountId, 409));
+  return command.kind === 'updateAccount'
+    ? decideUpdateAccount(command, account, context)
+    : decideChangeStatus(command, account, context);
 }
 
 /**
@@ -586,11 +585,9 @@ function changeable(lookup: AccountLookup, accountId: string): Refused | Account
  */
 function decideUpdateAccount(
   command: Extract<LedgerCommand, { kind: 'updateAccount' }>,
-  lookup: AccountLookup,
+  account: AccountState,
   context: RuleContext,
 ): Decision<AccountState> {
-  const account = changeable(lookup, command.accountId);
-  if ('ok' in account) return account;
   const next: AccountState = {
     ...account,
     overdraftLimit: command.overdraftLimit ?? account.overdraftLimit,
@@ -615,11 +612,9 @@ function decideUpdateAccount(
  */
 function decideChangeStatus(
   command: Extract<LedgerCommand, { kind: 'changeStatus' }>,
-  lookup: AccountLookup,
+  account: AccountState,
   context: RuleContext,
 ): Decision<AccountState> {
-  const account = changeable(lookup, command.accountId);
-  if ('ok' in account) return account;
   if (command.action !== 'close') {
     const status = command.action === 'freeze' ? 'FROZEN' : 'ACTIVE';
     return changed(account, { ...account, status }, command.resource, context);
@@ -734,29 +729,21 @@ function decideRefund(
     timestamp: context.timestamp,
   };
   const rows = command.records(facts);
-  const effects: Effects<CommandResult<typeof command>> = {
-    lines: posted.lines.map((line) => ({ ...line, paymentId })),
-    credits: [],
-    records: rows.inserts,
-    updates: rows.updates,
-    creditChanges: settled ? [] : [{ reference: paymentId, amount: cashback }],
-    result: { ...facts, balance: after.balance },
-    events: [
-      {
-        type: 'payment.refunded',
-        accountIds: [accountId],
-        occurredAt: context.timestamp,
-        data: command.resource(facts),
-      },
-    ],
-  };
-  return {
-    ok: true,
-    accounts: posted.accounts,
-    needsPaymentId: false,
-    finish: () => effects,
+  const effects = effectsOf(
+    { ...facts, balance: after.balance },
+    {
+      lines: posted.lines.map((line) => ({ ...line, paymentId })),
+      records: rows.inserts,
+      updates: rows.updates,
+      creditChanges: settled ? [] : [{ reference: paymentId, amount: cashback }],
+      events: [
+        accountEvent('payment.refunded', accountId, context.timestamp, command.resource(facts)),
+      ],
+    },
+  );
+  return acceptedNow(posted.accounts, effects, {
     refundables: [{ paymentId, refunded, cashback, cashbackSettled: settled }],
-  };
+  });
 }
 
 const REVERSIBLE: Record<string, readonly string[]> = {
@@ -823,20 +810,11 @@ function decideReversal(
     timestamp: context.timestamp,
     entries: lines.map((line, i) => ({ ...line, entryId: entryIds[i] })),
   });
-  const effects: Effects<CommandResult<typeof command>> = {
-    lines,
-    credits: [],
-    records: [],
-    result: result([]),
-    resultWithEntryIds: result,
-  };
-  return {
-    ok: true,
-    accounts: posted.accounts,
-    needsPaymentId: false,
-    finish: () => effects,
-    reversed: [{ transactionId, reversed: reversed + amount }],
-  };
+  return acceptedNow(
+    posted.accounts,
+    effectsOf(result([]), { lines, resultWithEntryIds: result }),
+    { reversed: [{ transactionId, reversed: reversed + amount }] },
+  );
 }
 
 /** Decides one command against the batch's state. */
@@ -857,9 +835,8 @@ export function decide<C extends LedgerCommand>(
     case 'openAccount':
       return decideOpenAccount(command, lookup, context) as Decision<CommandResult<C>>;
     case 'updateAccount':
-      return decideUpdateAccount(command, lookup, context) as Decision<CommandResult<C>>;
     case 'changeStatus':
-      return decideChangeStatus(command, lookup, context) as Decision<CommandResult<C>>;
+      return decideOwnChange(command, lookup, context) as Decision<CommandResult<C>>;
     case 'deposit':
     case 'withdrawal':
       return decideSingle(command, lookup, context) as Decision<CommandResult<C>>;
@@ -979,21 +956,24 @@ function decideAuthorizeHold(
         ? expiresAt
         : Math.min(checked.nextHoldExpiresAt, expiresAt),
   };
-  const effects: Effects<HoldState> = {
-    lines: [],
-    credits: [],
-    records: [],
+  return holdChanged(next, hold, 'hold.created', context);
+}
+
+/**
+ * A hold's own change (authorize, void): no entry; the hold as it now is is the result, written
+ * and shown to later commands of the batch, and reported as `event`.
+ */
+function holdChanged(
+  account: AccountState,
+  hold: HoldState,
+  event: string,
+  context: RuleContext,
+): Accepted<HoldState> {
+  const effects = effectsOf(hold, {
     holds: [hold],
-    result: hold,
-    events: [holdEvent('hold.created', hold, context.timestamp)],
-  };
-  return {
-    ok: true,
-    accounts: [next],
-    holds: [hold],
-    needsPaymentId: false,
-    finish: () => effects,
-  };
+    events: [holdEvent(event, hold, context.timestamp)],
+  });
+  return acceptedNow([account], effects, { holds: [hold] });
 }
 
 /**
@@ -1096,32 +1076,30 @@ function decideCaptureHold(
     holds: [captured(null)],
     needsPaymentId: payment !== undefined,
     finish: (paymentId) => {
-      const base = { transactionId: context.movementId, timestamp: context.timestamp, balance };
-      if (!payment) {
-        const done = captured(null);
-        return {
-          lines: posted.lines,
-          credits: [],
-          records: [],
-          holds: [done],
-          result: { ...base, hold: done, paymentId: null, payment: null },
-          events: [holdEvent('hold.captured', done, context.timestamp)],
-        };
-      }
-      const effects = paymentEffects(
-        { accountId: hold.accountId, amount, ...payment },
-        posted.lines,
-        paymentId,
-        context,
-      );
-      const done = captured(effects.facts.paymentId);
+      // A payment capture writes what POST /payments writes; a transfer capture, its lines.
+      const paid = payment
+        ? paymentEffects(
+            { accountId: hold.accountId, amount, ...payment },
+            posted.lines,
+            paymentId,
+            context,
+          )
+        : { lines: posted.lines, credits: [], records: [], events: [], facts: null };
+      const done = captured(paid.facts?.paymentId ?? null);
       return {
-        lines: effects.lines,
-        credits: effects.credits,
-        records: effects.records,
+        lines: paid.lines,
+        credits: paid.credits,
+        records: paid.records,
         holds: [done],
-        result: { ...base, hold: done, paymentId: done.capturePaymentId, payment: effects.facts },
-        events: [...(effects.events ?? []), holdEvent('hold.captured', done, context.timestamp)],
+        result: {
+          transactionId: context.movementId,
+          timestamp: context.timestamp,
+          balance,
+          hold: done,
+          paymentId: done.capturePaymentId,
+          payment: paid.facts,
+        },
+        events: [...(paid.events ?? []), holdEvent('hold.captured', done, context.timestamp)],
       };
     },
   };
@@ -1139,21 +1117,7 @@ function decideVoidHold(
   const account = lookup(hold.accountId);
   if (!account) return refuse(new AccountNotFoundException(hold.accountId));
   const voided: HoldState = { ...hold, status: 'VOIDED', resolvedAt: context.timestamp };
-  const effects: Effects<HoldState> = {
-    lines: [],
-    credits: [],
-    records: [],
-    holds: [voided],
-    result: voided,
-    events: [holdEvent('hold.voided', voided, context.timestamp)],
-  };
-  return {
-    ok: true,
-    accounts: [releaseHold(account, hold)],
-    holds: [voided],
-    needsPaymentId: false,
-    finish: () => effects,
-  };
+  return holdChanged(releaseHold(account, hold), voided, 'hold.voided', context);
 }
 
 /**
