@@ -1,5 +1,6 @@
 import type { HoldState, LedgerCommand } from './commands';
 import { holdResource } from './hold-resource';
+import type { Effects } from './rules';
 import { accountsOf, DAY_MS, decide, expireHolds, holdIdOf, releaseHold, utcDay } from './rules';
 import { account, context, effects, lookupOf, refusal, T } from './rules.fixtures';
 
@@ -48,6 +49,12 @@ const capture = (amount: number, payment = true): LedgerCommand => ({
     : undefined,
 });
 
+/** What a hold's own change (authorize, void) writes: no entry; the hold, and one event. */
+function holdChange(hold: HoldState, type: string, accountIds: string[]): Effects<HoldState> {
+  const event = { type, accountIds, occurredAt: T, data: holdResource(hold) };
+  return { lines: [], credits: [], records: [], holds: [hold], result: hold, events: [event] };
+}
+
 describe('hold rules (pure)', () => {
   it('authorizing reserves the amount: held, counted for the day, no entry', () => {
     const d = decide(authorize(300), lookupOf(account('a', { balance: 1000 })), context);
@@ -74,21 +81,7 @@ describe('hold rules (pure)', () => {
     const created = held({ holdId: holdIdOf('m-1'), targetAccountId: 'b' });
     expect(d.ok && d.holds).toEqual([created]);
     expect(d.ok && d.needsPaymentId).toBe(false);
-    expect(effects(d)).toEqual({
-      lines: [],
-      credits: [],
-      records: [],
-      holds: [created],
-      result: created,
-      events: [
-        {
-          type: 'hold.created',
-          accountIds: ['a', 'b'],
-          occurredAt: T,
-          data: holdResource(created),
-        },
-      ],
-    });
+    expect(effects(d)).toEqual(holdChange(created, 'hold.created', ['a', 'b']));
   });
 
   it('authorizing is refused as a debit would be, and checks its target', () => {
@@ -221,16 +214,7 @@ describe('hold rules (pure)', () => {
     expect(d.ok && d.accounts).toEqual([{ ...a, heldAmount: 0, debitUsed: 0 }]);
     expect(d.ok && d.holds).toEqual([voided]);
     expect(d.ok && d.needsPaymentId).toBe(false);
-    expect(effects(d)).toEqual({
-      lines: [],
-      credits: [],
-      records: [],
-      holds: [voided],
-      result: voided,
-      events: [
-        { type: 'hold.voided', accountIds: ['a'], occurredAt: T, data: holdResource(voided) },
-      ],
-    });
+    expect(effects(d)).toEqual(holdChange(voided, 'hold.voided', ['a']));
   });
 
   it('locks the hold account, and the target only when there is one', () => {
