@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { runningPostmasterPid } from './postmaster';
 
 /** Fixed credentials of the embedded cluster: it only listens on 127.0.0.1. */
 const EMBEDDED_USER = 'postgres';
@@ -57,19 +58,6 @@ export async function ensureTraversableByOthers(
       log?.(`made ${dir} enterable (o+x) for the postgres user`);
     }
     if (dirname(dir) === dir) return;
-  }
-}
-
-function runningPostmasterPid(dataDir: string): number | undefined {
-  const pidFile = resolve(dataDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return undefined;
-  const pid = Number.parseInt(readFileSync(pidFile, 'utf8').split('\n')[0] ?? '', 10);
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
   }
 }
 
