@@ -15,17 +15,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type autocannon from 'autocannon';
 import { findPgbench, Pgbench, pgbenchVersion } from './pgbench';
-import {
-  createDatabase,
-  databaseUrl,
-  dropDatabase,
-  externalServer,
-  PgServer,
-  startEmbeddedServer,
-  StatementStats,
-  withClient,
-} from './postgres';
-import { freePort } from './process-utils';
+import { StatementStats, withClient } from './postgres';
 import {
   BatchStats,
   BenchReport,
@@ -39,7 +29,7 @@ import {
   Target,
   WorkloadReport,
 } from './report';
-import { ServiceProcess } from './service';
+import { BenchStack } from './stack';
 import {
   ACCOUNT_COUNT,
   ALL_ACCOUNTS,
@@ -123,16 +113,11 @@ function workloadNames(raw: string): WorkloadName[] {
 }
 
 /** What the bench started, stopped in reverse order exactly once (end, failure or signal). */
-const cleanups: (() => Promise<void>)[] = [];
-let cleaning: Promise<void> | undefined;
-function cleanUp(): Promise<void> {
-  cleaning ??= (async () => {
-    for (let next = cleanups.pop(); next; next = cleanups.pop()) {
-      await next().catch((error: unknown) => log(`cleanup: ${describe(error)}`));
-    }
-  })();
-  return cleaning;
-}
+const stack = new BenchStack({
+  ports: PORTS,
+  logFile: (name) => join(RESULTS, `${name}.log`),
+  log,
+});
 
 let interrupted = false;
 let pgbenchRunning: Pgbench | undefined;
@@ -145,7 +130,7 @@ function abort(reason: string, code: number): void {
   log(`${reason}: stopping the load, the service and the database`);
   stopLoad();
   pgbenchRunning?.kill();
-  void cleanUp().finally(() => process.exit(code));
+  void stack.close().finally(() => process.exit(code));
 }
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => abort(signal, 130));
@@ -393,34 +378,18 @@ function judge(report: BenchReport): Target[] {
 async function main(options: Options): Promise<number> {
   const startedAt = new Date().toISOString();
   await mkdir(RESULTS, { recursive: true });
-  const pgPort = await freePort(PORTS.from, PORTS.to);
-  const external = process.env.BENCH_DATABASE_URL;
-  let server: PgServer;
-  if (external) {
-    server = externalServer(external);
-    log('using the PostgreSQL server of BENCH_DATABASE_URL (fresh databases, dropped at the end)');
-  } else {
-    log(`starting a throw-away embedded PostgreSQL on 127.0.0.1:${pgPort}`);
-    server = await startEmbeddedServer({
-      port: pgPort,
-      maxConnections: Math.max(100, options.connections + 60),
-      logFile: join(RESULTS, 'postgres.log'),
-    });
-  }
-  cleanups.push(() => server.stop());
+  const server = await stack.postgres(Math.max(100, options.connections + 60));
   checkpoint();
 
   const suffix = `${process.pid}_${Date.now().toString(36)}`;
   const ledgerDb = `ledger_bench_${suffix}`;
   const pgbenchDb = `pgbench_bench_${suffix}`;
-  const ledgerUrl = databaseUrl(server.adminUrl, ledgerDb);
-  await createDatabase(server.adminUrl, ledgerDb);
-  if (!server.embedded) cleanups.push(() => dropDatabase(server.adminUrl, ledgerDb));
+  const ledgerUrl = await stack.database(ledgerDb);
   const opened = await StatementStats.open(ledgerUrl);
   let stats: StatementStats | undefined;
   if (opened instanceof StatementStats) {
     stats = opened;
-    cleanups.push(() => opened.close());
+    stack.defer(() => opened.close());
   } else {
     log(`pg_stat_statements unavailable, no statement profile: ${opened.unavailable}`);
   }
@@ -438,9 +407,7 @@ async function main(options: Options): Promise<number> {
       : 'pgbench not found on PATH nor in /usr/lib/postgresql/*/bin';
   }
   if (pgbenchBinary) {
-    await createDatabase(server.adminUrl, pgbenchDb);
-    if (!server.embedded) cleanups.push(() => dropDatabase(server.adminUrl, pgbenchDb));
-    const pgbench = new Pgbench(pgbenchBinary, databaseUrl(server.adminUrl, pgbenchDb));
+    const pgbench = new Pgbench(pgbenchBinary, await stack.database(pgbenchDb));
     pgbenchRunning = pgbench;
     log(`reference: ${pgbenchBinary} -i -s ${PGBENCH_SCALE} (its own database)`);
     await pgbench.init(PGBENCH_SCALE);
@@ -466,15 +433,7 @@ async function main(options: Options): Promise<number> {
   }
   checkpoint();
 
-  const port = await freePort(PORTS.from, PORTS.to, [pgPort]);
-  log(`starting the service (node dist/src/main.js) on 127.0.0.1:${port}`);
-  const service = await ServiceProcess.start({
-    root: ROOT,
-    port,
-    databaseUrl: ledgerUrl,
-    logFile: join(RESULTS, 'service.log'),
-  });
-  cleanups.push(() => service.stop());
+  const service = await stack.service(ledgerUrl);
   log(`seeding ${ACCOUNT_COUNT} accounts and '${HOT_ACCOUNT}', ${FUNDING} each`);
   await seed(service.baseUrl);
 
@@ -583,7 +542,7 @@ async function entry(): Promise<void> {
   } catch (error) {
     if (!interrupted) log(`FAILED: ${describe(error)}`);
   }
-  await cleanUp();
+  await stack.close();
   if (!interrupted) process.exit(code);
 }
 

@@ -20,18 +20,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { get, type IncomingMessage } from 'node:http';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  createDatabase,
-  databaseUrl,
-  dropDatabase,
-  externalServer,
-  PgServer,
-  startEmbeddedServer,
-  withClient,
-} from './postgres';
-import { freePort } from './process-utils';
+import { withClient } from './postgres';
 import { mib, markdownTable, round } from './report';
-import { ServiceProcess } from './service';
+import { BenchStack } from './stack';
 
 const ROOT = resolve(__dirname, '../..');
 const RESULTS = join(ROOT, 'bench', 'results');
@@ -191,42 +182,18 @@ async function main(): Promise<number> {
     throw new Error('--entries and --runs must be positive integers');
   }
   await mkdir(RESULTS, { recursive: true });
-  const cleanups: (() => Promise<void>)[] = [];
-  const cleanup = async () => {
-    for (const step of cleanups.reverse()) await step().catch((e: unknown) => log(String(e)));
-  };
-  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  const stack = new BenchStack({
+    ports: PORTS,
+    logFile: (name) => join(RESULTS, `statement-${name}.log`),
+    log,
+  });
+  process.once('SIGINT', () => void stack.close().then(() => process.exit(130)));
   try {
-    const pgPort = await freePort(PORTS.from, PORTS.to);
-    let server: PgServer;
-    if (process.env.BENCH_DATABASE_URL) {
-      server = externalServer(process.env.BENCH_DATABASE_URL);
-      log(
-        'using the PostgreSQL server of BENCH_DATABASE_URL (a fresh database, dropped at the end)',
-      );
-    } else {
-      log(`starting a throw-away embedded PostgreSQL on 127.0.0.1:${pgPort}`);
-      server = await startEmbeddedServer({
-        port: pgPort,
-        maxConnections: 50,
-        logFile: join(RESULTS, 'statement-postgres.log'),
-      });
-    }
-    cleanups.push(() => server.stop());
-    const db = `ledger_statement_bench_${process.pid}_${Date.now().toString(36)}`;
-    const url = databaseUrl(server.adminUrl, db);
-    await createDatabase(server.adminUrl, db);
-    if (!server.embedded) cleanups.push(() => dropDatabase(server.adminUrl, db));
-
-    const port = await freePort(PORTS.from, PORTS.to, [pgPort]);
-    log(`starting the service (node dist/src/main.js) on 127.0.0.1:${port}; it migrates ${db}`);
-    const service = await ServiceProcess.start({
-      root: ROOT,
-      port,
-      databaseUrl: url,
-      logFile: join(RESULTS, 'statement-service.log'),
-    });
-    cleanups.push(() => service.stop());
+    await stack.postgres(50);
+    const url = await stack.database(
+      `ledger_statement_bench_${process.pid}_${Date.now().toString(36)}`,
+    );
+    const service = await stack.service(url);
 
     const seedStarted = Date.now();
     log(`seeding ${entries.toLocaleString('en')} entries on '${ACCOUNT}'`);
@@ -298,7 +265,7 @@ async function main(): Promise<number> {
     );
     return rows.every((row) => row[row.length - 1] === 'yes') ? 0 : 1;
   } finally {
-    await cleanup();
+    await stack.close();
   }
 }
 
