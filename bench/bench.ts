@@ -208,6 +208,26 @@ interface Tallies {
   payments: Tally;
 }
 
+/**
+ * `booked` commands are in the ledger (and `rows` rows that must match them one for one): at
+ * least every request answered 2xx, at most those plus the ones sent but not answered 2xx.
+ */
+function bookedOnce(
+  name: keyof Tallies,
+  booked: number,
+  rows: number,
+  tally: Tally,
+  found: string,
+): Check {
+  return {
+    name: `${name} booked once`,
+    ok: booked === rows && booked >= tally.ok && booked <= tally.ok + tally.unanswered,
+    detail:
+      `${found} for ${tally.ok} ${name} answered 2xx ` +
+      `(+ up to ${tally.unanswered} sent but unanswered or refused)`,
+  };
+}
+
 /** Afterwards the ledger must balance: audit ok, money conserved, no lost or phantom transfer. */
 async function verify(baseUrl: string, ledgerUrl: string, tally: Tallies): Promise<Check[]> {
   const response = await fetch(`${baseUrl}/audit`, { signal: AbortSignal.timeout(120_000) });
@@ -236,7 +256,6 @@ async function verify(baseUrl: string, ledgerUrl: string, tally: Tallies): Promi
   const expected = (ACCOUNT_COUNT + 1) * FUNDING + Number(sql.spent);
   const outs = Number(sql.outs);
   const paid = Number(sql.paid);
-  const { transfers, payments } = tally;
   return [
     {
       name: 'GET /audit',
@@ -260,26 +279,20 @@ async function verify(baseUrl: string, ledgerUrl: string, tally: Tallies): Promi
       ok: sql.accounts === String(ACCOUNT_COUNT + 1) && Number(sql.min_balance) >= 0,
       detail: `${sql.accounts} accounts, lowest balance ${sql.min_balance}`,
     },
-    {
-      name: 'transfers booked once',
-      ok:
-        outs === Number(sql.ins) &&
-        outs >= transfers.ok &&
-        outs <= transfers.ok + transfers.unanswered,
-      detail:
-        `${outs} TRANSFER_OUT and ${sql.ins} TRANSFER_IN entries for ${transfers.ok} transfers ` +
-        `answered 2xx (+ up to ${transfers.unanswered} sent but unanswered or refused)`,
-    },
-    {
-      name: 'payments booked once',
-      ok:
-        paid === Number(sql.payment_rows) &&
-        paid >= payments.ok &&
-        paid <= payments.ok + payments.unanswered,
-      detail:
-        `${paid} PAYMENT entries and ${sql.payment_rows} payments for ${payments.ok} payments ` +
-        `answered 2xx (+ up to ${payments.unanswered} sent but unanswered or refused)`,
-    },
+    bookedOnce(
+      'transfers',
+      outs,
+      Number(sql.ins),
+      tally.transfers,
+      `${outs} TRANSFER_OUT and ${sql.ins} TRANSFER_IN entries`,
+    ),
+    bookedOnce(
+      'payments',
+      paid,
+      Number(sql.payment_rows),
+      tally.payments,
+      `${paid} PAYMENT entries and ${sql.payment_rows} payments`,
+    ),
   ];
 }
 
