@@ -55,25 +55,9 @@ export class PaymentsService {
     };
     const rateBps = this.rateBps;
     return this.engine.submit(command, (r) => ({
-      ...PaymentsService.present(r, rateBps),
+      ...PaymentDto.from(newPayment(r, rateBps), 'IN_PROGRESS'),
       balance: r.balance,
     }));
-  }
-
-  /** A new payment as the ledger's facts describe it, IN_PROGRESS, nothing refunded. */
-  static present(this: void, facts: PaymentFacts, cashbackRateBps: number): PaymentDto {
-    return {
-      paymentId: facts.paymentId,
-      transactionId: facts.transactionId,
-      accountId: facts.accountId,
-      amount: facts.amount,
-      refundedAmount: 0,
-      cashbackAmount: facts.creditAmount,
-      cashbackRateBps,
-      cashbackDueAt: facts.creditDueAt,
-      status: 'IN_PROGRESS' as const,
-      timestamp: facts.timestamp,
-    };
   }
 
   /**
@@ -93,27 +77,8 @@ export class PaymentsService {
         delayMs: this.delayMs,
         entryType: 'CASHBACK' as const,
       },
-      record: (facts: {
-        paymentId: string;
-        transactionId: string;
-        creditAmount: number;
-        creditDueAt: number;
-        timestamp: number;
-      }) => ({
-        entity: Payment,
-        values: {
-          paymentId: facts.paymentId,
-          movementId: facts.transactionId,
-          accountId,
-          amount,
-          cashbackAmount: facts.creditAmount,
-          cashbackRateBps: rateBps,
-          refundedAmount: 0,
-          cashbackDueAt: facts.creditDueAt,
-          timestamp: facts.timestamp,
-        } satisfies Payment,
-      }),
-      resource: (facts: PaymentFacts) => PaymentsService.present(facts, rateBps),
+      record: (facts) => ({ entity: Payment, values: newPayment(facts, rateBps) }),
+      resource: (facts) => PaymentDto.from(newPayment(facts, rateBps), 'IN_PROGRESS'),
     };
   }
 
@@ -206,6 +171,24 @@ export class PaymentsService {
 
 function paymentNotFound(paymentId: string): DomainException {
   return new DomainException('PAYMENT_NOT_FOUND', `Payment ${paymentId} does not exist.`);
+}
+
+/**
+ * A new payment's `payments` row: nothing refunded, its cashback at the rate in force now. A
+ * plain object that `satisfies Payment` (a LedgerRecord's values are a plain record).
+ */
+function newPayment(facts: PaymentFacts, cashbackRateBps: number) {
+  return {
+    paymentId: facts.paymentId,
+    movementId: facts.transactionId,
+    accountId: facts.accountId,
+    amount: facts.amount,
+    cashbackAmount: facts.creditAmount,
+    cashbackRateBps,
+    refundedAmount: 0,
+    cashbackDueAt: facts.creditDueAt,
+    timestamp: facts.timestamp,
+  } satisfies Payment;
 }
 
 function toPaymentDto(payment: Payment, creditSettledAt: number | null): PaymentDto {
